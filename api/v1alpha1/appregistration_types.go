@@ -1,0 +1,375 @@
+/*
+Copyright 2026 The entra-sso-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SignInAudience says which Microsoft accounts may sign in to the application.
+// +kubebuilder:validation:Enum=AzureADMyOrg;AzureADMultipleOrgs;AzureADandPersonalMicrosoftAccount;PersonalMicrosoftAccount
+type SignInAudience string
+
+const (
+	// AudienceMyOrg admits accounts of the operator's tenant only (single tenant).
+	AudienceMyOrg SignInAudience = "AzureADMyOrg"
+	// AudienceMultipleOrgs admits accounts of any Entra ID tenant.
+	AudienceMultipleOrgs SignInAudience = "AzureADMultipleOrgs"
+	// AudienceOrgsAndPersonal admits any Entra ID tenant and personal Microsoft accounts.
+	AudienceOrgsAndPersonal SignInAudience = "AzureADandPersonalMicrosoftAccount"
+	// AudiencePersonal admits personal Microsoft accounts only.
+	AudiencePersonal SignInAudience = "PersonalMicrosoftAccount"
+)
+
+// IncludesPersonalAccounts reports whether the audience admits personal Microsoft accounts, for which
+// Entra ID allows fewer redirect URIs.
+func (a SignInAudience) IncludesPersonalAccounts() bool {
+	return a == AudienceOrgsAndPersonal || a == AudiencePersonal
+}
+
+// GroupMembershipClaims says which groups Entra ID lists in the groups claim of issued tokens.
+// +kubebuilder:validation:Enum=None;SecurityGroup;All;ApplicationGroup;DirectoryRole
+type GroupMembershipClaims string
+
+const (
+	GroupMembershipClaimsNone             GroupMembershipClaims = "None"
+	GroupMembershipClaimsSecurityGroup    GroupMembershipClaims = "SecurityGroup"
+	GroupMembershipClaimsAll              GroupMembershipClaims = "All"
+	GroupMembershipClaimsApplicationGroup GroupMembershipClaims = "ApplicationGroup"
+	GroupMembershipClaimsDirectoryRole    GroupMembershipClaims = "DirectoryRole"
+)
+
+// DeletionPolicy says what happens to the Entra application when the AppRegistration is deleted.
+// +kubebuilder:validation:Enum=Delete;Orphan
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyDelete deletes the application (and with it its service principal) from Entra ID.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyOrphan leaves the application in Entra ID untouched.
+	DeletionPolicyOrphan DeletionPolicy = "Orphan"
+)
+
+// RedirectURI is where Entra ID may send authorization codes and tokens for a web or single-page
+// application. Entra ID requires an absolute https URI of at most 256 characters; plain http is
+// accepted only for the loopback host, and the characters * ! $ ' ( ) , ; are refused.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=256
+// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != '' && url(self).getHostname() != ''",message="must be an absolute URI"
+// +kubebuilder:validation:XValidation:rule=`self.startsWith('https://') || self.matches('^http://(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/?#].*)?$')`,message="must use https; http is allowed only for localhost"
+// +kubebuilder:validation:XValidation:rule=`!self.matches("[*!$'(),;]")`,message="must not contain any of the characters * ! $ ' ( ) , ;"
+type RedirectURI string
+
+// PublicClientRedirectURI is where Entra ID may return to a mobile or desktop application. Besides
+// https and loopback http URIs it may use a custom scheme (for example msal<client-id>://auth); the
+// other rules of RedirectURI apply.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=256
+// +kubebuilder:validation:XValidation:rule=`self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*:.+$')`,message="must be an absolute URI"
+// +kubebuilder:validation:XValidation:rule=`!self.startsWith('http://') || self.matches('^http://(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/?#].*)?$')`,message="must not use http except for localhost"
+// +kubebuilder:validation:XValidation:rule=`!self.matches("[*!$'(),;]")`,message="must not contain any of the characters * ! $ ' ( ) , ;"
+type PublicClientRedirectURI string
+
+// OptionalClaimName is an optional claim Entra ID can add to tokens.
+// +kubebuilder:validation:Enum=acct;auth_time;ctry;email;family_name;fwd;given_name;groups;idtyp;in_corp;ipaddr;login_hint;onprem_sid;pwd_exp;pwd_url;sid;tenant_ctry;tenant_region_scope;upn;verified_primary_email;verified_secondary_email;vnet;xms_cc;xms_edov;xms_pdl;xms_pl;xms_tpl;ztdid
+type OptionalClaimName string
+
+// OptionalClaimProperty changes how Entra ID renders an optional claim.
+// +kubebuilder:validation:Enum=include_externally_authenticated_upn;include_externally_authenticated_upn_without_hash;use_guid;emit_as_roles;sam_account_name;dns_domain_and_sam_account_name;netbios_domain_and_sam_account_name;cloud_displayname
+type OptionalClaimProperty string
+
+// OptionalClaim asks Entra ID to add one claim to a kind of token.
+type OptionalClaim struct {
+	// name is the claim to add, for example email or groups.
+	// +required
+	Name OptionalClaimName `json:"name"`
+
+	// essential asks Entra ID to treat the claim as required for a smooth sign-in experience.
+	// +optional
+	Essential bool `json:"essential,omitempty"`
+
+	// additionalProperties changes how the claim is rendered, for example emit_as_roles for groups.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=8
+	AdditionalProperties []OptionalClaimProperty `json:"additionalProperties,omitempty"`
+}
+
+// OptionalClaims lists the optional claims Entra ID adds to each kind of token.
+type OptionalClaims struct {
+	// idToken lists claims added to ID tokens.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	IDToken []OptionalClaim `json:"idToken,omitempty"`
+
+	// accessToken lists claims added to access tokens issued for this application's own API.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	AccessToken []OptionalClaim `json:"accessToken,omitempty"`
+
+	// saml2Token lists claims added to SAML tokens.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	SAML2Token []OptionalClaim `json:"saml2Token,omitempty"`
+}
+
+// ImplicitGrant allows tokens to be returned straight from the authorization endpoint.
+type ImplicitGrant struct {
+	// idTokens allows ID tokens from the authorization endpoint (needed by some hybrid flows, e.g. 3CX).
+	// +optional
+	IDTokens bool `json:"idTokens,omitempty"`
+
+	// accessTokens allows access tokens from the authorization endpoint. Leave off unless a legacy
+	// single-page application needs it.
+	// +optional
+	AccessTokens bool `json:"accessTokens,omitempty"`
+}
+
+// WebApplication configures a server-side web application, the usual shape of a CRM.
+type WebApplication struct {
+	// redirectUris are where Entra ID sends authorization codes, for example
+	// https://crm.example.com/oauth-callback.php for EspoCRM.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	RedirectURIs []RedirectURI `json:"redirectUris,omitempty"`
+
+	// homePageUrl is the application's home page, shown to users in My Apps.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != '' && url(self).getHostname() != ''",message="must be an absolute URI"
+	HomePageURL string `json:"homePageUrl,omitempty"`
+
+	// logoutUrl is where Entra ID sends a front-channel logout request when the user signs out.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != '' && url(self).getHostname() != ''",message="must be an absolute URI"
+	// +kubebuilder:validation:XValidation:rule=`self.startsWith('https://') || self.matches('^http://(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/?#].*)?$')`,message="must use https; http is allowed only for localhost"
+	LogoutURL string `json:"logoutUrl,omitempty"`
+
+	// implicitGrant allows tokens to be returned from the authorization endpoint.
+	// +optional
+	ImplicitGrant ImplicitGrant `json:"implicitGrant,omitempty,omitzero"`
+}
+
+// SinglePageApplication configures a browser application that redeems codes with PKCE.
+type SinglePageApplication struct {
+	// redirectUris are where Entra ID sends authorization codes for the browser application.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	RedirectURIs []RedirectURI `json:"redirectUris,omitempty"`
+}
+
+// PublicClientApplication configures a mobile or desktop application that holds no secret.
+type PublicClientApplication struct {
+	// redirectUris are where Entra ID returns to the native application.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	RedirectURIs []PublicClientRedirectURI `json:"redirectUris,omitempty"`
+
+	// allowPublicClientFlows lets the application use flows without a client secret (device code,
+	// resource owner password). Off unless a native client needs it.
+	// +optional
+	AllowPublicClientFlows bool `json:"allowPublicClientFlows,omitempty"`
+}
+
+// SecretTarget names the Kubernetes Secret the operator writes the client configuration to.
+type SecretTarget struct {
+	// name of the Secret, in the namespace of the AppRegistration. The operator owns this Secret: it
+	// creates it, keeps its keys as rendered and deletes it with the AppRegistration.
+	// Defaults to the name of the AppRegistration.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name,omitempty"`
+}
+
+// AppRegistrationSpec is the desired Entra ID application registration.
+// Entra ID counts redirect URIs of all platforms together: at most 256, or 100 when personal Microsoft
+// accounts may sign in.
+// +kubebuilder:validation:XValidation:rule="(has(self.web) && has(self.web.redirectUris) ? size(self.web.redirectUris) : 0) + (has(self.spa) && has(self.spa.redirectUris) ? size(self.spa.redirectUris) : 0) + (has(self.publicClient) && has(self.publicClient.redirectUris) ? size(self.publicClient.redirectUris) : 0) <= 256",message="web.redirectUris, spa.redirectUris and publicClient.redirectUris may hold at most 256 URIs together"
+// +kubebuilder:validation:XValidation:rule="!(has(self.signInAudience) && self.signInAudience in ['AzureADandPersonalMicrosoftAccount', 'PersonalMicrosoftAccount']) || (has(self.web) && has(self.web.redirectUris) ? size(self.web.redirectUris) : 0) + (has(self.spa) && has(self.spa.redirectUris) ? size(self.spa.redirectUris) : 0) + (has(self.publicClient) && has(self.publicClient.redirectUris) ? size(self.publicClient.redirectUris) : 0) <= 100",message="web.redirectUris, spa.redirectUris and publicClient.redirectUris may hold at most 100 URIs together when signInAudience admits personal Microsoft accounts"
+type AppRegistrationSpec struct {
+	// displayName is the application's name in Entra ID, shown on the consent prompt and in My Apps.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=120
+	DisplayName string `json:"displayName"`
+
+	// signInAudience says which accounts may sign in. Defaults to AzureADMyOrg (this tenant only).
+	// +optional
+	// +kubebuilder:default=AzureADMyOrg
+	SignInAudience SignInAudience `json:"signInAudience,omitempty"`
+
+	// web configures sign-in for a server-side web application.
+	// +optional
+	Web *WebApplication `json:"web,omitempty"`
+
+	// spa configures sign-in for a single-page (browser) application.
+	// +optional
+	SPA *SinglePageApplication `json:"spa,omitempty"`
+
+	// publicClient configures sign-in for mobile and desktop applications.
+	// +optional
+	PublicClient *PublicClientApplication `json:"publicClient,omitempty"`
+
+	// optionalClaims adds claims to issued tokens, for example email to the ID token.
+	// +optional
+	OptionalClaims *OptionalClaims `json:"optionalClaims,omitempty"`
+
+	// groupMembershipClaims says which groups the groups claim lists. Unset means no groups claim.
+	// +optional
+	GroupMembershipClaims GroupMembershipClaims `json:"groupMembershipClaims,omitempty"`
+
+	// secret is the Kubernetes Secret the client configuration is written to.
+	// +optional
+	Secret SecretTarget `json:"secret,omitempty,omitzero"`
+
+	// deletionPolicy says what happens to the Entra application when this object is deleted: Delete
+	// (the default) removes it, Orphan leaves it in Entra ID.
+	// +optional
+	// +kubebuilder:default=Delete
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+}
+
+// AppRegistrationStatus is what the operator last observed and did.
+type AppRegistrationStatus struct {
+	// observedGeneration is the metadata.generation the status was computed for.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions describe the state of the registration. Ready is True when Entra ID and the Secret
+	// match the spec.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// tenantId is the Entra ID tenant the application lives in.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	TenantID string `json:"tenantId,omitempty"`
+
+	// appId is the application (client) ID.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	AppID string `json:"appId,omitempty"`
+
+	// objectId is the object ID of the application registration.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ObjectID string `json:"objectId,omitempty"`
+
+	// servicePrincipalId is the object ID of the application's service principal in the tenant.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ServicePrincipalID string `json:"servicePrincipalId,omitempty"`
+
+	// uniqueName is the immutable key the operator creates the application under, derived from this
+	// object's UID, so that a retried create finds the application instead of making a second one.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	UniqueName string `json:"uniqueName,omitempty"`
+
+	// secretName is the Secret the operator last wrote, so a renamed target does not leave it behind.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	SecretName string `json:"secretName,omitempty"`
+}
+
+// Condition types and reasons of an AppRegistration.
+const (
+	// ConditionReady is True when the application, its service principal and the Secret match the spec.
+	ConditionReady = "Ready"
+
+	// ReasonSynced: everything matches the spec.
+	ReasonSynced = "Synced"
+	// ReasonProgressing: the operator is creating or updating objects and will check again.
+	ReasonProgressing = "Progressing"
+	// ReasonPermissionDenied: Graph refused the operator's identity (403); grant it the named role.
+	ReasonPermissionDenied = "PermissionDenied"
+	// ReasonInvalidSpec: Graph refused a value of the spec (400); change the spec.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonThrottled: Graph throttled the operator (429); it retries after the advertised delay.
+	ReasonThrottled = "Throttled"
+	// ReasonGraphUnavailable: Graph or the token endpoint failed or could not be reached; retried with backoff.
+	ReasonGraphUnavailable = "GraphUnavailable"
+	// ReasonSecretConflict: the target Secret exists and belongs to something else.
+	ReasonSecretConflict = "SecretConflict"
+	// ReasonDeleting: the application is being removed from Entra ID.
+	ReasonDeleting = "Deleting"
+)
+
+// AppRegistration is a Microsoft Entra ID application registration with its service principal,
+// and the Kubernetes Secret holding the client configuration a workload signs users in with.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=appreg,categories=entra
+// +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
+// +kubebuilder:printcolumn:name="App ID",type=string,JSONPath=`.status.appId`
+// +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`,priority=1
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type AppRegistration struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired application registration.
+	// +required
+	Spec AppRegistrationSpec `json:"spec"`
+
+	// status is what the operator last observed.
+	// +optional
+	Status AppRegistrationStatus `json:"status,omitempty,omitzero"`
+}
+
+// SecretName is the name of the Secret the client configuration is written to.
+func (a *AppRegistration) SecretName() string {
+	if a.Spec.Secret.Name != "" {
+		return a.Spec.Secret.Name
+	}
+	return a.Name
+}
+
+// AppRegistrationList is a list of AppRegistration.
+// +kubebuilder:object:root=true
+type AppRegistrationList struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the AppRegistrations.
+	Items []AppRegistration `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&AppRegistration{}, &AppRegistrationList{})
+}
