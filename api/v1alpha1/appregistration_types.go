@@ -45,6 +45,7 @@ func (a SignInAudience) IncludesPersonalAccounts() bool {
 // +kubebuilder:validation:Enum=None;SecurityGroup;All;ApplicationGroup;DirectoryRole
 type GroupMembershipClaims string
 
+// The values of GroupMembershipClaims.
 const (
 	GroupMembershipClaimsNone             GroupMembershipClaims = "None"
 	GroupMembershipClaimsSecurityGroup    GroupMembershipClaims = "SecurityGroup"
@@ -69,7 +70,7 @@ const (
 // accepted only for the loopback host, and the characters * ! $ ' ( ) , ; are refused.
 // +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=256
-// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != '' && url(self).getHostname() != ''",message="must be an absolute URI"
+// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != ” && url(self).getHostname() != ”",message="must be an absolute URI"
 // +kubebuilder:validation:XValidation:rule=`self.startsWith('https://') || self.matches('^http://(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/?#].*)?$')`,message="must use https; http is allowed only for localhost"
 // +kubebuilder:validation:XValidation:rule=`!self.matches("[*!$'(),;]")`,message="must not contain any of the characters * ! $ ' ( ) , ;"
 type RedirectURI string
@@ -318,6 +319,10 @@ const (
 	ReasonThrottled = "Throttled"
 	// ReasonGraphUnavailable: Graph or the token endpoint failed or could not be reached; retried with backoff.
 	ReasonGraphUnavailable = "GraphUnavailable"
+	// ReasonAuthenticationFailed: no token could be had for Graph; check the operator's credentials.
+	ReasonAuthenticationFailed = "AuthenticationFailed"
+	// ReasonKubernetesError: reading or writing a Kubernetes object failed; retried with backoff.
+	ReasonKubernetesError = "KubernetesError"
 	// ReasonSecretConflict: the target Secret exists and belongs to something else.
 	ReasonSecretConflict = "SecretConflict"
 	// ReasonDeleting: the application is being removed from Entra ID.
@@ -368,8 +373,4 @@ type AppRegistrationList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	// items are the AppRegistrations.
 	Items []AppRegistration `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&AppRegistration{}, &AppRegistrationList{})
 }

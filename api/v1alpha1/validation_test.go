@@ -64,10 +64,10 @@ func validEspoCRM(name string) *v1.AppRegistration {
 	}
 }
 
-func uris(n int, format string) []v1.RedirectURI {
+func uris(n int) []v1.RedirectURI {
 	out := make([]v1.RedirectURI, n)
 	for i := range out {
-		out[i] = v1.RedirectURI(fmt.Sprintf(format, i))
+		out[i] = v1.RedirectURI(fmt.Sprintf("https://crm.example.com/cb/%d", i))
 	}
 	return out
 }
@@ -102,14 +102,14 @@ func TestValidManifestIsAcceptedAndDefaulted(t *testing.T) {
 
 	personal := validEspoCRM("personal-100")
 	personal.Spec.SignInAudience = v1.AudiencePersonal
-	personal.Spec.Web.RedirectURIs = uris(97, "https://crm.example.com/cb/%d")
+	personal.Spec.Web.RedirectURIs = uris(97)
 	if err := k8sClient.Create(ctx, personal); err != nil {
 		t.Fatalf("100 redirect URIs in all with a personal audience were refused: %v", err)
 	}
 	t.Cleanup(func() { _ = k8sClient.Delete(ctx, personal) })
 
 	many := validEspoCRM("work-256")
-	many.Spec.Web.RedirectURIs = uris(253, "https://crm.example.com/cb/%d")
+	many.Spec.Web.RedirectURIs = uris(253)
 	if err := k8sClient.Create(ctx, many); err != nil {
 		t.Fatalf("256 redirect URIs in all with a work audience were refused: %v", err)
 	}
@@ -119,8 +119,8 @@ func TestValidManifestIsAcceptedAndDefaulted(t *testing.T) {
 func TestInvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 	long := "https://crm.example.com/" + strings.Repeat("a", 256-len("https://crm.example.com/")+1)
 	cases := []struct {
-		name   string
-		break_ func(*v1.AppRegistration)
+		name    string
+		breakIt func(*v1.AppRegistration)
 		// field and message must both appear in the API server's answer.
 		field, message string
 	}{
@@ -146,11 +146,11 @@ func TestInvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 			a.Spec.Web.RedirectURIs[1] = a.Spec.Web.RedirectURIs[0]
 		}, "spec.web.redirectUris[1]", "Duplicate value"},
 		{"more than 256 redirect URIs in all", func(a *v1.AppRegistration) {
-			a.Spec.Web.RedirectURIs = uris(255, "https://crm.example.com/cb/%d") // + 1 spa + 2 public client
+			a.Spec.Web.RedirectURIs = uris(255) // + 1 spa + 2 public client
 		}, "spec", "at most 256 URIs together"},
 		{"more than 100 redirect URIs with a personal-account audience", func(a *v1.AppRegistration) {
 			a.Spec.SignInAudience = v1.AudienceOrgsAndPersonal
-			a.Spec.Web.RedirectURIs = uris(99, "https://crm.example.com/cb/%d")
+			a.Spec.Web.RedirectURIs = uris(99)
 		}, "spec", "at most 100 URIs together when signInAudience admits personal Microsoft accounts"},
 		{"displayName is empty", func(a *v1.AppRegistration) {
 			a.Spec.DisplayName = ""
@@ -180,7 +180,7 @@ func TestInvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 	for i, c := range []string{"*", "!", "$", "'", "(", ")", ",", ";"} {
 		cases = append(cases, struct {
 			name           string
-			break_         func(*v1.AppRegistration)
+			breakIt        func(*v1.AppRegistration)
 			field, message string
 		}{fmt.Sprintf("redirect URI contains %q", c), func(a *v1.AppRegistration) {
 			a.Spec.Web.RedirectURIs[0] = v1.RedirectURI("https://crm.example.com/cb" + c + fmt.Sprint(i))
@@ -190,7 +190,7 @@ func TestInvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := validEspoCRM(fmt.Sprintf("bad-%d", i))
-			tc.break_(obj)
+			tc.breakIt(obj)
 			err := k8sClient.Create(context.Background(), obj)
 			if err == nil {
 				_ = k8sClient.Delete(context.Background(), obj)

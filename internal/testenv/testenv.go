@@ -61,4 +61,3 @@ func Start() (*Environment, error) {
 	}
 	return &Environment{Environment: env, Config: cfg}, nil
 }
-
