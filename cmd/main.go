@@ -1,0 +1,285 @@
+/*
+Copyright 2026 The entra-sso-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command manager runs the entra-sso-operator controller manager.
+package main
+
+import (
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	// Import all Kubernetes client auth plugins (e.g. OIDC, exec) so that `make run`
+	// works against any cluster in the developer's kubeconfig.
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+
+	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
+	"github.com/entra-sso-operator/entra-sso-operator/controllers"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
+)
+
+// leaderElectionID names the Lease that replicas of the manager compete for.
+const leaderElectionID = "entra-sso-operator.sso-operator.io"
+
+var setupLog = ctrl.Log.WithName("setup")
+
+// config holds everything the manager is configured with on its command line.
+// Reconciler and Microsoft Graph settings (cloud, tenant, rate limits) belong here too.
+type config struct {
+	// metricsAddr is the metrics listen address; "0" disables the metrics endpoint.
+	metricsAddr string
+	// metricsCertDir holds tls.crt and tls.key for the metrics endpoint (e.g. from cert-manager);
+	// without them the endpoint serves a self-signed certificate generated in memory.
+	metricsCertDir string
+	probeAddr      string
+	// secureMetrics serves metrics over HTTPS, authenticated and authorized against the API server.
+	secureMetrics        bool
+	enableLeaderElection bool
+	// enableHTTP2 is off by default: HTTP/2 Rapid Reset and Stream Cancellation
+	// (GHSA-qppj-fm5r-hxr3, GHSA-4374-p667-p6c8) make it a liability for the metrics server.
+	enableHTTP2 bool
+	zap         zap.Options
+
+	// cloudName picks the national cloud (AzurePublic, AzureUSGovernment, AzureUSGovernmentDoD,
+	// AzureChina); authorityHost and graphEndpoint override its hosts (private endpoint, proxy, emulator).
+	cloudName     string
+	authorityHost string
+	graphEndpoint string
+	// caBundle is a PEM file of extra CAs to trust for Graph and the authority.
+	caBundle string
+	// resyncPeriod is how often an object in sync is compared with Entra ID again.
+	resyncPeriod time.Duration
+	// graphWriteQPS and graphWriteBurst pace writes to Graph per tenant, below its write quotas.
+	graphWriteQPS   float64
+	graphWriteBurst int
+	// maxConcurrentReconciles bounds parallel reconciles of AppRegistrations.
+	maxConcurrentReconciles int
+}
+
+// parseFlags reads the manager's configuration from args (without the program name).
+func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
+	var cfg config
+	fs.StringVar(&cfg.metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
+		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
+	fs.StringVar(&cfg.metricsCertDir, "metrics-cert-path", "",
+		"The directory that contains the metrics server certificate (tls.crt) and key (tls.key). "+
+			"Empty means a self-signed certificate is generated at start-up.")
+	fs.StringVar(&cfg.probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	fs.BoolVar(&cfg.enableLeaderElection, "leader-elect", false,
+		"Enable leader election for controller manager. "+
+			"Enabling this will ensure there is only one active controller manager.")
+	fs.BoolVar(&cfg.secureMetrics, "metrics-secure", true,
+		"If set, the metrics endpoint is served securely via HTTPS. Use --metrics-secure=false to use HTTP instead.")
+	fs.BoolVar(&cfg.enableHTTP2, "enable-http2", false,
+		"If set, HTTP/2 will be enabled for the metrics server.")
+	fs.StringVar(&cfg.cloudName, "cloud", cloud.Public.Name,
+		"The Azure cloud: AzurePublic, AzureUSGovernment, AzureUSGovernmentDoD or AzureChina.")
+	fs.StringVar(&cfg.authorityHost, "authority-host", "",
+		"Override the cloud's Microsoft Entra authority host (https URL), e.g. for the Entra emulator.")
+	fs.StringVar(&cfg.graphEndpoint, "graph-endpoint", "",
+		"Override the cloud's Microsoft Graph endpoint (https URL, without /v1.0), e.g. for the Entra emulator.")
+	fs.StringVar(&cfg.caBundle, "ca-bundle", "",
+		"A PEM file of extra CA certificates to trust for Graph and the authority (emulator, TLS-inspecting proxy).")
+	fs.DurationVar(&cfg.resyncPeriod, "resync-period", 10*time.Minute,
+		"How often an AppRegistration in sync is compared with Entra ID again, to put back changes made outside the operator.")
+	// Graph allows 3,000 application writes per 150 s per app and tenant and 18,000 per 5 min per
+	// tenant (60/s); 10/s with a burst of 20 stays well below both while leaving room for other tools.
+	fs.Float64Var(&cfg.graphWriteQPS, "graph-write-qps", 10,
+		"Writes per second the operator sends to Microsoft Graph per tenant.")
+	fs.IntVar(&cfg.graphWriteBurst, "graph-write-burst", 20,
+		"Burst of writes the operator may send to Microsoft Graph per tenant.")
+	fs.IntVar(&cfg.maxConcurrentReconciles, "max-concurrent-reconciles", 4,
+		"How many AppRegistrations are reconciled in parallel.")
+	cfg.zap.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if cfg.graphWriteQPS <= 0 || cfg.graphWriteBurst < 1 {
+		return config{}, errors.New("--graph-write-qps must be positive and --graph-write-burst at least 1")
+	}
+	return cfg, nil
+}
+
+// metricsOptions configures the metrics server from cfg.
+func metricsOptions(cfg config) metricsserver.Options {
+	var tlsOpts []func(*tls.Config)
+	if !cfg.enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) {
+			c.NextProtos = []string{"http/1.1"}
+		})
+	}
+	opts := metricsserver.Options{
+		BindAddress:   cfg.metricsAddr,
+		SecureServing: cfg.secureMetrics,
+		CertDir:       cfg.metricsCertDir,
+		TLSOpts:       tlsOpts,
+	}
+	if cfg.secureMetrics {
+		// Only callers allowed to `get` the /metrics non-resource URL (see
+		// config/rbac/metrics_reader_role.yaml) may scrape. This needs the manager's ServiceAccount
+		// to create TokenReviews and SubjectAccessReviews (config/rbac/metrics_auth_role.yaml).
+		opts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return opts
+}
+
+// newScheme returns the scheme holding every type the manager reads or writes.
+func newScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(entrav1alpha1.AddToScheme(scheme))
+	return scheme
+}
+
+// controllerSetup registers one reconciler with the manager.
+type controllerSetup struct {
+	name  string
+	setup func(mgr ctrl.Manager, cfg config) error
+}
+
+// reconcilers lists the reconcilers the manager runs.
+var reconcilers = []controllerSetup{
+	{name: "appregistration", setup: setupAppRegistration},
+}
+
+// setupAppRegistration connects to Microsoft Graph with the credentials in the environment and
+// registers the AppRegistration reconciler.
+func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
+	c, err := cloud.ByName(cfg.cloudName)
+	if err != nil {
+		return err
+	}
+	if c, err = c.WithOverrides(cfg.authorityHost, cfg.graphEndpoint); err != nil {
+		return err
+	}
+	var caBundle []byte
+	if cfg.caBundle != "" {
+		if caBundle, err = os.ReadFile(cfg.caBundle); err != nil {
+			return fmt.Errorf("reading --ca-bundle: %w", err)
+		}
+	}
+	transport, err := graph.NewTransport(caBundle)
+	if err != nil {
+		return fmt.Errorf("--ca-bundle %s: %w", cfg.caBundle, err)
+	}
+	cred, tenantID, err := graph.NewCredentialFromEnvironment(c, transport)
+	if err != nil {
+		return err
+	}
+	graphClient, err := graph.NewSDKClient(graph.Options{
+		Cloud:        c,
+		TenantID:     tenantID,
+		Credential:   cred,
+		Transport:    transport,
+		WriteLimiter: rate.NewLimiter(rate.Limit(cfg.graphWriteQPS), cfg.graphWriteBurst),
+		Observe:      metrics.ObserveGraphRequest,
+	})
+	if err != nil {
+		return err
+	}
+	setupLog.Info("using Microsoft Graph", "cloud", c.Name, "graph", c.GraphBaseURL(), "authority", c.AuthorityHost, "tenantId", tenantID)
+	return (&controllers.AppRegistrationReconciler{
+		Client:                  mgr.GetClient(),
+		Graph:                   graphClient,
+		Cloud:                   c,
+		Recorder:                mgr.GetEventRecorder("entra-sso-operator"),
+		ResyncPeriod:            cfg.resyncPeriod,
+		MaxConcurrentReconciles: cfg.maxConcurrentReconciles,
+	}).SetupWithManager(mgr)
+}
+
+// setupControllers registers every reconciler in reconcilers with mgr.
+func setupControllers(mgr ctrl.Manager, cfg config) error {
+	for _, c := range reconcilers {
+		if err := c.setup(mgr, cfg); err != nil {
+			return fmt.Errorf("setting up the %s controller: %w", c.name, err)
+		}
+	}
+	return nil
+}
+
+func run(cfg config) error {
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                 newScheme(),
+		Metrics:                metricsOptions(cfg),
+		HealthProbeBindAddress: cfg.probeAddr,
+		LeaderElection:         cfg.enableLeaderElection,
+		LeaderElectionID:       leaderElectionID,
+		// The process exits as soon as the manager stops, so handing the Lease over right away
+		// is safe and lets a new replica take over without waiting for the lease to expire.
+		LeaderElectionReleaseOnCancel: true,
+		// Secrets are read straight from the API server instead of being cached: the operator needs
+		// only the few it owns, and a cache would hold every Secret of the cluster in memory.
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+
+	if err := setupControllers(mgr, cfg); err != nil {
+		return err
+	}
+
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the ready check: %w", err)
+	}
+
+	setupLog.Info("starting manager")
+	// SetupSignalHandler cancels the context on SIGTERM/SIGINT; the manager then stops its
+	// runnables within its graceful shutdown timeout. A second signal exits immediately.
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		return fmt.Errorf("running the manager: %w", err)
+	}
+	return nil
+}
+
+func main() {
+	// flag.CommandLine exits on its own for -h and for bad flags.
+	cfg, err := parseFlags(flag.CommandLine, os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&cfg.zap)))
+
+	if err := run(cfg); err != nil {
+		setupLog.Error(err, "manager exited with an error")
+		os.Exit(1)
+	}
+}

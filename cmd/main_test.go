@@ -1,0 +1,129 @@
+/*
+Copyright 2026 The entra-sso-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"crypto/tls"
+	"errors"
+	"flag"
+	"io"
+	"slices"
+	"testing"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+func newFlagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func TestParseFlagsDefaults(t *testing.T) {
+	cfg, err := parseFlags(newFlagSet(), nil)
+	if err != nil {
+		t.Fatalf("parseFlags: %v", err)
+	}
+	if cfg.metricsAddr != "0" {
+		t.Errorf("metricsAddr = %q, want metrics off (\"0\") by default", cfg.metricsAddr)
+	}
+	if cfg.probeAddr != ":8081" {
+		t.Errorf("probeAddr = %q, want :8081", cfg.probeAddr)
+	}
+	if !cfg.secureMetrics {
+		t.Error("secureMetrics = false, want true by default")
+	}
+	if cfg.enableHTTP2 {
+		t.Error("enableHTTP2 = true, want false by default")
+	}
+	if cfg.enableLeaderElection {
+		t.Error("enableLeaderElection = true, want false by default")
+	}
+}
+
+func TestParseFlagsDeploymentArgs(t *testing.T) {
+	// The args config/default gives the Deployment.
+	cfg, err := parseFlags(newFlagSet(), []string{
+		"--metrics-bind-address=:8443", "--leader-elect", "--health-probe-bind-address=:8081", "--zap-log-level=debug",
+	})
+	if err != nil {
+		t.Fatalf("parseFlags: %v", err)
+	}
+	if cfg.metricsAddr != ":8443" || !cfg.enableLeaderElection || cfg.probeAddr != ":8081" {
+		t.Errorf("parseFlags = %+v", cfg)
+	}
+	if cfg.zap.Level == nil {
+		t.Error("--zap-log-level was not bound to the flag set")
+	}
+}
+
+func TestParseFlagsRejectsBadInput(t *testing.T) {
+	for _, args := range [][]string{{"--no-such-flag"}, {"stray-argument"}} {
+		if _, err := parseFlags(newFlagSet(), args); err == nil {
+			t.Errorf("parseFlags(%q) succeeded, want an error", args)
+		}
+	}
+}
+
+func TestMetricsOptions(t *testing.T) {
+	tests := []struct {
+		name       string
+		cfg        config
+		wantFilter bool
+		wantProtos []string
+	}{
+		{name: "secure without HTTP/2", cfg: config{secureMetrics: true}, wantFilter: true, wantProtos: []string{"http/1.1"}},
+		{name: "plain HTTP", cfg: config{}, wantProtos: []string{"http/1.1"}},
+		{name: "HTTP/2 enabled", cfg: config{secureMetrics: true, enableHTTP2: true}, wantFilter: true, wantProtos: []string{"h2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := metricsOptions(tt.cfg)
+			if got := opts.FilterProvider != nil; got != tt.wantFilter {
+				t.Errorf("authn/authz filter set = %v, want %v", got, tt.wantFilter)
+			}
+			// Apply the options the way the metrics server does, starting from its default.
+			tlsCfg := &tls.Config{NextProtos: []string{"h2"}}
+			for _, o := range opts.TLSOpts {
+				o(tlsCfg)
+			}
+			if !slices.Equal(tlsCfg.NextProtos, tt.wantProtos) {
+				t.Errorf("NextProtos = %q, want %q", tlsCfg.NextProtos, tt.wantProtos)
+			}
+		})
+	}
+}
+
+func TestSetupControllersWrapsErrors(t *testing.T) {
+	errBoom := errors.New("boom")
+	saved := reconcilers
+	t.Cleanup(func() { reconcilers = saved })
+
+	var ran []string
+	reconcilers = []controllerSetup{
+		{name: "first", setup: func(ctrl.Manager, config) error { ran = append(ran, "first"); return nil }},
+		{name: "broken", setup: func(ctrl.Manager, config) error { ran = append(ran, "broken"); return errBoom }},
+		{name: "never", setup: func(ctrl.Manager, config) error { ran = append(ran, "never"); return nil }},
+	}
+	err := setupControllers(nil, config{})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("setupControllers error = %v, want it to wrap %v", err, errBoom)
+	}
+	if !slices.Equal(ran, []string{"first", "broken"}) {
+		t.Errorf("setups run = %q, want the ones up to the failure", ran)
+	}
+}
