@@ -70,7 +70,7 @@ const (
 // accepted only for the loopback host, and the characters * ! $ ' ( ) , ; are refused.
 // +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=256
-// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != ” && url(self).getHostname() != ”",message="must be an absolute URI"
+// +kubebuilder:validation:XValidation:rule=`isURL(self) && url(self).getScheme() != "" && url(self).getHostname() != ""`,message="must be an absolute URI"
 // +kubebuilder:validation:XValidation:rule=`self.startsWith('https://') || self.matches('^http://(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/?#].*)?$')`,message="must use https; http is allowed only for localhost"
 // +kubebuilder:validation:XValidation:rule=`!self.matches("[*!$'(),;]")`,message="must not contain any of the characters * ! $ ' ( ) , ;"
 type RedirectURI string
@@ -158,13 +158,13 @@ type WebApplication struct {
 	// homePageUrl is the application's home page, shown to users in My Apps.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != '' && url(self).getHostname() != ''",message="must be an absolute URI"
+	// +kubebuilder:validation:XValidation:rule=`isURL(self) && url(self).getScheme() != "" && url(self).getHostname() != ""`,message="must be an absolute URI"
 	HomePageURL string `json:"homePageUrl,omitempty"`
 
 	// logoutUrl is where Entra ID sends a front-channel logout request when the user signs out.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != '' && url(self).getHostname() != ''",message="must be an absolute URI"
+	// +kubebuilder:validation:XValidation:rule=`isURL(self) && url(self).getScheme() != "" && url(self).getHostname() != ""`,message="must be an absolute URI"
 	// +kubebuilder:validation:XValidation:rule=`self.startsWith('https://') || self.matches('^http://(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/?#].*)?$')`,message="must use https; http is allowed only for localhost"
 	LogoutURL string `json:"logoutUrl,omitempty"`
 
