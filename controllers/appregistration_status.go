@@ -86,8 +86,8 @@ func (r *AppRegistrationReconciler) settle(ctx context.Context, s *scope, err er
 	case kind == graph.KindUnavailable || kind == graph.KindNotFound || kind == graph.KindUnknown && isGraphError(err):
 		reason = entrav1alpha1.ReasonGraphUnavailable
 	case apierrors.IsConflict(err):
-		// A stale read of our own object or Secret: retry at once, it is not news.
-		return ctrl.Result{Requeue: true}, nil
+		// A stale read of our own object or Secret: retry shortly, it is not news.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	default:
 		reason = entrav1alpha1.ReasonKubernetesError
 	}

@@ -110,7 +110,11 @@ func clone(a graph.Application) graph.Application {
 }
 
 func TestUniqueNameIsStablePerUID(t *testing.T) {
-	if UniqueName("4b0e") != UniqueName("4b0e") || UniqueName("a") == UniqueName("b") {
-		t.Error("UniqueName must be a function of the UID alone")
+	uid := "4b0e5c2a-7d1f-4e0b-9f0e-2f8f3c1d9a77"
+	if got := UniqueName(uid); got != "entra-sso-operator-"+uid {
+		t.Errorf("UniqueName(%q) = %q", uid, got)
+	}
+	if UniqueName("a") == UniqueName("b") {
+		t.Error("two UIDs share a unique name")
 	}
 }

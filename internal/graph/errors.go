@@ -18,21 +18,21 @@ type Kind int
 const (
 	// KindUnknown is a failure that fits no other kind; retried with backoff.
 	KindUnknown Kind = iota
-	// KindNotFound: the object does not exist (or is not replicated yet).
+	// KindNotFound means the object does not exist (or is not replicated yet).
 	KindNotFound
-	// KindForbidden: the operator's identity lacks a Graph permission; an admin must grant it.
+	// KindForbidden means the operator's identity lacks a Graph permission; an admin must grant it.
 	KindForbidden
-	// KindBadRequest: Graph refused a value; the spec must change.
+	// KindBadRequest means Graph refused a value; the spec must change.
 	KindBadRequest
-	// KindThrottled: Graph asked the operator to slow down.
+	// KindThrottled means Graph asked the operator to slow down.
 	KindThrottled
-	// KindConflict: a concurrent write to the same object; retry.
+	// KindConflict means a concurrent write to the same object; retry.
 	KindConflict
-	// KindReplicationLag: an object created moments ago is not visible everywhere yet; retry soon.
+	// KindReplicationLag means an object created moments ago is not visible everywhere yet; retry soon.
 	KindReplicationLag
-	// KindUnavailable: Graph failed (5xx) or could not be reached; retry with backoff.
+	// KindUnavailable means Graph failed (5xx) or could not be reached; retry with backoff.
 	KindUnavailable
-	// KindAuthentication: no token could be had for Graph (bad credentials, unreachable authority).
+	// KindAuthentication means no token could be had for Graph (bad credentials, unreachable authority).
 	KindAuthentication
 )
 

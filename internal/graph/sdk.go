@@ -116,7 +116,8 @@ func (c *SDKClient) TenantID() string { return c.tenantID }
 
 // applicationSelect is what a read of an application asks for: the managed fields and the IDs.
 var applicationSelect = func() []string {
-	out := []string{"id", "appId", "uniqueName"}
+	out := make([]string, 0, 3+len(ManagedFields))
+	out = append(out, "id", "appId", "uniqueName")
 	for _, f := range ManagedFields {
 		out = append(out, string(f))
 	}
