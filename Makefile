@@ -55,6 +55,10 @@ vet: ## Run go vet against code.
 test: manifests generate fmt vet envtest ## Run unit and envtest suites (builds envtest binaries on first use).
 	KUBEBUILDER_ASSETS="$$($(ENVTEST_ENV) hack/envtest.sh)" go test ./... -timeout 30m -coverprofile cover.out $(TEST_ARGS)
 
+.PHONY: bench
+bench: manifests generate envtest ## Run the benchmarks (time to Ready for N objects, Graph calls per object, memory).
+	KUBEBUILDER_ASSETS="$$($(ENVTEST_ENV) hack/envtest.sh)" go test ./... -run '^$$' -bench . -benchtime 1x -timeout 30m $(TEST_ARGS)
+
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint linter.
 	"$(GOLANGCI_LINT)" run

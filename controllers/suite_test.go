@@ -92,7 +92,7 @@ type managerOptions struct {
 
 // startManager runs the operator, wired as cmd/main.go wires it, until the test ends or stop is
 // called. It returns the Graph client so tests can act as a crashed earlier operator would have.
-func startManager(t *testing.T, o managerOptions) (stop func(), gc graph.Client) {
+func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client) {
 	t.Helper()
 	if o.resync == 0 {
 		o.resync = time.Hour
@@ -152,7 +152,7 @@ func startManager(t *testing.T, o managerOptions) (stop func(), gc graph.Client)
 }
 
 // newNamespace gives each test its own namespace.
-func newNamespace(t *testing.T) string {
+func newNamespace(t testing.TB) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-"}}
 	if err := k8sClient.Create(context.Background(), ns); err != nil {

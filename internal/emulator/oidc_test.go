@@ -1,0 +1,253 @@
+package emulator_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/google/uuid"
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/applications"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"golang.org/x/oauth2"
+
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
+)
+
+const crmRedirect = "https://crm.example.com/oauth-callback.php"
+
+// crmApp registers a web app like the operator would for a CRM: redirect
+// URI, logout URL, a secret, a service principal and admin consent for the
+// given delegated scopes on Microsoft Graph.
+func crmApp(t *testing.T, srv *emulator.Server, gc *msgraphsdk.GraphServiceClient, tenant *emulator.Tenant, granted string) (appID, secret string) {
+	t.Helper()
+	c := ctx(t)
+	a := models.NewApplication()
+	a.SetDisplayName(ptr("EspoCRM"))
+	web := models.NewWebApplication()
+	web.SetRedirectUris([]string{crmRedirect})
+	web.SetLogoutUrl(ptr("https://crm.example.com/"))
+	a.SetWeb(web)
+	created, err := gc.Applications().Post(c, a, nil)
+	if err != nil {
+		t.Fatalf("create app: %v", err)
+	}
+	sp := models.NewServicePrincipal()
+	sp.SetAppId(created.GetAppId())
+	createdSP, err := gc.ServicePrincipals().Post(c, sp, nil)
+	if err != nil {
+		t.Fatalf("create SP: %v", err)
+	}
+	grant := models.NewOAuth2PermissionGrant()
+	grant.SetClientId(createdSP.GetId())
+	grant.SetConsentType(ptr("AllPrincipals"))
+	grant.SetResourceId(ptr(tenant.GraphServicePrincipalID()))
+	grant.SetScope(&granted)
+	if _, err := gc.Oauth2PermissionGrants().Post(c, grant, nil); err != nil {
+		t.Fatalf("grant: %v", err)
+	}
+	secret = *addPassword(t, gc, *created.GetId(), nil).GetSecretText()
+	return *created.GetAppId(), secret
+}
+
+// noRedirects is a client that shows the authorize endpoint's 302.
+func noRedirects(srv *emulator.Server) *http.Client {
+	c := srv.HTTPClient()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
+}
+
+// TestAuthorizationCodeFlowWithOIDC: golang.org/x/oauth2 completes the
+// authorization code flow (PKCE) with a registered redirect URI; go-oidc
+// verifies the ID token against the JWKS; scp holds only granted scopes;
+// the refresh token works until the secret is removed; an unregistered
+// redirect URI is refused without redirecting; logout redirects only to a
+// registered URI.
+func TestAuthorizationCodeFlowWithOIDC(t *testing.T) {
+	srv := startServer(t, emulator.Options{})
+	tenant, cred := operatorCredential(t, srv)
+	gc := graphClient(t, srv, cred)
+	appID, secret := crmApp(t, srv, gc, tenant, "openid profile email offline_access User.Read")
+	user := tenant.Users()[1]
+	ep := tenant.Endpoints()
+
+	conf := &oauth2.Config{
+		ClientID: appID, ClientSecret: secret, RedirectURL: crmRedirect,
+		Endpoint: oauth2.Endpoint{AuthURL: ep.Authorization, TokenURL: ep.Token, AuthStyle: oauth2.AuthStyleInParams},
+		Scopes:   []string{"openid", "profile", "email", "offline_access", "User.Read", "Mail.Send"},
+	}
+	verifier := oauth2.GenerateVerifier()
+	nonce := uuid.NewString()
+	authURL := conf.AuthCodeURL("state-123", oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("nonce", nonce), oauth2.SetAuthURLParam("login_hint", user.UserPrincipalName))
+
+	resp, err := noRedirects(srv).Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("authorize: status %d", resp.StatusCode)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(loc.String(), crmRedirect+"?") || loc.Query().Get("state") != "state-123" {
+		t.Fatalf("authorize redirect: %v", resp.Header.Get("Location"))
+	}
+	code := loc.Query().Get("code")
+
+	hc := srv.HTTPClient()
+	c := context.WithValue(oidc.ClientContext(ctx(t), hc), oauth2.HTTPClient, hc)
+	tok, err := conf.Exchange(c, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	if _, err := conf.Exchange(c, code, oauth2.VerifierOption(verifier)); err == nil || !strings.Contains(err.Error(), "AADSTS54005") {
+		t.Errorf("second redemption of a code: %v", err)
+	}
+
+	provider, err := oidc.NewProvider(c, tenant.Issuer())
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	idt, err := provider.Verifier(&oidc.Config{ClientID: appID}).Verify(c, rawID)
+	if err != nil {
+		t.Fatalf("verify ID token: %v", err)
+	}
+	var idClaims struct {
+		Email, PreferredUsername, Name, Oid, Tid, Nonce string
+	}
+	if err := idt.Claims(&struct {
+		Email             *string `json:"email"`
+		PreferredUsername *string `json:"preferred_username"`
+		Name              *string `json:"name"`
+		Oid               *string `json:"oid"`
+		Tid               *string `json:"tid"`
+		Nonce             *string `json:"nonce"`
+	}{&idClaims.Email, &idClaims.PreferredUsername, &idClaims.Name, &idClaims.Oid, &idClaims.Tid, &idClaims.Nonce}); err != nil {
+		t.Fatal(err)
+	}
+	if idClaims.Email != user.Mail || idClaims.PreferredUsername != user.UserPrincipalName || idClaims.Oid != user.ID ||
+		idClaims.Tid != tenant.ID() || idClaims.Nonce != nonce || idClaims.Name != user.DisplayName {
+		t.Errorf("ID token claims: %+v", idClaims)
+	}
+	// A token issued for another client does not verify.
+	if _, err := provider.Verifier(&oidc.Config{ClientID: uuid.NewString()}).Verify(c, rawID); err == nil {
+		t.Error("ID token verified for the wrong audience")
+	}
+
+	scp := fmt.Sprint(claimsOf(t, tok.AccessToken)["scp"])
+	if !strings.Contains(scp, "User.Read") || strings.Contains(scp, "Mail.Send") {
+		t.Errorf("scp = %q: want granted User.Read, not ungranted Mail.Send", scp)
+	}
+
+	// Refresh works while the credential is valid.
+	refreshed, err := conf.TokenSource(c, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil || refreshed.AccessToken == "" {
+		t.Fatalf("refresh: %v", err)
+	}
+	app, _ := tenant.ApplicationByAppID(appID)
+	rm := applications.NewItemRemovePasswordPostRequestBody()
+	keyID := uuid.MustParse(app.PasswordCredentials[0].KeyID)
+	rm.SetKeyId(&keyID)
+	if err := gc.Applications().ByApplicationId(app.ID).RemovePassword().Post(ctx(t), rm, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conf.TokenSource(c, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("refresh succeeded after the secret was removed")
+	}
+
+	// An unregistered redirect URI: an error page, never a redirect.
+	evil := *conf
+	evil.RedirectURL = "https://evil.example.com/callback"
+	resp, err = noRedirects(srv).Get(evil.AuthCodeURL("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" || !strings.Contains(string(page), "AADSTS50011") {
+		t.Errorf("unregistered redirect: %d location=%q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// Logout.
+	logout := func(target string) *http.Response {
+		r, err := noRedirects(srv).Get(ep.Logout + "?" + url.Values{"post_logout_redirect_uri": {target}, "client_id": {appID}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r
+	}
+	if r := logout("https://crm.example.com/"); r.StatusCode != http.StatusFound || r.Header.Get("Location") != "https://crm.example.com/" {
+		t.Errorf("logout to registered URL: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	if r := logout("https://evil.example.com/"); r.StatusCode != http.StatusOK || r.Header.Get("Location") != "" {
+		t.Errorf("logout to unregistered URL: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+}
+
+// TestRolesOnlyForConsentedAppRoles: an app declaring Graph roles gets a
+// roles claim only for those assigned through appRoleAssignedTo.
+func TestRolesOnlyForConsentedAppRoles(t *testing.T) {
+	srv := startServer(t, emulator.Options{})
+	tenant, cred := operatorCredential(t, srv)
+	gc := graphClient(t, srv, cred)
+	c := ctx(t)
+	objectID, appID := newAppWithSP(t, gc, "daemon")
+	secret := *addPassword(t, gc, objectID, nil).GetSecretText()
+
+	if claims := claimsOf(t, clientSecretToken(t, srv, tenant.ID(), appID, secret).AccessToken); claims["roles"] != nil {
+		t.Fatalf("roles before consent: %v", claims["roles"])
+	}
+	clientSP, _ := tenant.ServicePrincipalByAppID(appID)
+	graphSP, err := gc.ServicePrincipalsWithAppId(ptr(emulator.MicrosoftGraphAppID)).Get(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var userReadAll *uuid.UUID
+	for _, r := range graphSP.GetAppRoles() {
+		if *r.GetValue() == "User.Read.All" {
+			userReadAll = r.GetId()
+		}
+	}
+	if userReadAll == nil || userReadAll.String() != "df021288-bdef-4463-88db-98f22de89214" {
+		t.Fatalf("Graph SP lacks User.Read.All with its real ID: %v", userReadAll)
+	}
+	assignment := models.NewAppRoleAssignment()
+	principal := uuid.MustParse(clientSP.ID)
+	resource := uuid.MustParse(*graphSP.GetId())
+	assignment.SetPrincipalId(&principal)
+	assignment.SetResourceId(&resource)
+	assignment.SetAppRoleId(userReadAll)
+	if _, err := gc.ServicePrincipals().ByServicePrincipalId(*graphSP.GetId()).AppRoleAssignedTo().Post(c, assignment, nil); err != nil {
+		t.Fatalf("assign: %v", err)
+	}
+	_, err = gc.ServicePrincipals().ByServicePrincipalId(*graphSP.GetId()).AppRoleAssignedTo().Post(c, assignment, nil)
+	odataError(t, err, http.StatusBadRequest, "Request_BadRequest")
+
+	roles, _ := claimsOf(t, clientSecretToken(t, srv, tenant.ID(), appID, secret).AccessToken)["roles"].([]any)
+	if len(roles) != 1 || roles[0] != "User.Read.All" {
+		t.Errorf("roles after consent = %v", roles)
+	}
+	listed, err := gc.ServicePrincipals().ByServicePrincipalId(clientSP.ID).AppRoleAssignments().Get(c, nil)
+	if err != nil || len(listed.GetValue()) != 1 {
+		t.Fatalf("appRoleAssignments: %v", err)
+	}
+	if err := gc.ServicePrincipals().ByServicePrincipalId(*graphSP.GetId()).AppRoleAssignedTo().
+		ByAppRoleAssignmentId(*listed.GetValue()[0].GetId()).Delete(c, nil); err != nil {
+		t.Fatalf("delete assignment: %v", err)
+	}
+	if claims := claimsOf(t, clientSecretToken(t, srv, tenant.ID(), appID, secret).AccessToken); claims["roles"] != nil {
+		t.Errorf("roles after revoking: %v", claims["roles"])
+	}
+	if slices.ContainsFunc(tenant.AppRoleAssignments(), func(a emulator.AppRoleAssignment) bool { return a.PrincipalID == clientSP.ID }) {
+		t.Error("assignment still stored")
+	}
+}

@@ -1,0 +1,234 @@
+package emulator
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// This file holds the property validation Entra performs on writes. Each
+// failure names the property, so the operator can surface it in a condition.
+
+var (
+	signInAudiences       = []string{"AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"}
+	groupMembershipValues = []string{"None", "SecurityGroup", "All", "ApplicationGroup", "DirectoryRole"}
+)
+
+const (
+	maxURILength       = 256
+	maxRedirectURIs    = 256
+	maxDisplayNameSize = 256
+)
+
+// validateApplication checks an application about to be stored; prev is the
+// stored version (the empty application on create).
+func validateApplication(a, prev *Application) *graphError {
+	const res = "Application"
+	if strings.TrimSpace(a.DisplayName) == "" {
+		return errInvalidValue("displayName", res, "The display name is required.")
+	}
+	if len(a.DisplayName) > maxDisplayNameSize {
+		return errInvalidValue("displayName", res, fmt.Sprintf("The display name is longer than %d characters.", maxDisplayNameSize))
+	}
+	if a.SignInAudience != "" && !slices.Contains(signInAudiences, a.SignInAudience) {
+		return errInvalidValue("signInAudience", res, "Allowed values are "+strings.Join(signInAudiences, ", ")+".")
+	}
+	if a.GroupMembershipClaims != nil {
+		for _, part := range strings.Split(*a.GroupMembershipClaims, ",") {
+			if !slices.Contains(groupMembershipValues, strings.TrimSpace(part)) {
+				return errInvalidValue("groupMembershipClaims", res, "Allowed values are "+strings.Join(groupMembershipValues, ", ")+".")
+			}
+		}
+	}
+	if err := validateRedirectURIs("web.redirectUris", a.Web.RedirectURIs, false); err != nil {
+		return err
+	}
+	if err := validateRedirectURIs("spa.redirectUris", a.Spa.RedirectURIs, false); err != nil {
+		return err
+	}
+	if err := validateRedirectURIs("publicClient.redirectUris", a.PublicClient.RedirectURIs, true); err != nil {
+		return err
+	}
+	for prop, v := range map[string]*string{"web.logoutUrl": a.Web.LogoutURL, "web.homePageUrl": a.Web.HomePageURL} {
+		if v != nil && *v != "" {
+			if why := redirectURIProblem(*v, false); why != "" {
+				return errInvalidValue(prop, res, why)
+			}
+		}
+	}
+	for i, u := range a.IdentifierURIs {
+		p, err := url.Parse(u)
+		if err != nil || p.Scheme == "" || len(u) > maxURILength {
+			return errInvalidValue("identifierUris", res, fmt.Sprintf("Entry %d ('%s') is not an absolute URI of at most %d characters.", i, u, maxURILength))
+		}
+		if slices.Index(a.IdentifierURIs, u) != i {
+			return errInvalidValue("identifierUris", res, fmt.Sprintf("'%s' is listed twice.", u))
+		}
+	}
+	for _, rra := range a.RequiredResourceAccess {
+		if !isGUID(rra.ResourceAppID) {
+			return errInvalidValue("requiredResourceAccess.resourceAppId", res, fmt.Sprintf("'%s' is not a GUID.", rra.ResourceAppID))
+		}
+		for _, ra := range rra.ResourceAccess {
+			if !isGUID(ra.ID) {
+				return errInvalidValue("requiredResourceAccess.resourceAccess.id", res, fmt.Sprintf("'%s' is not a GUID.", ra.ID))
+			}
+			if ra.Type != "Scope" && ra.Type != "Role" {
+				return errInvalidValue("requiredResourceAccess.resourceAccess.type", res, "Allowed values are Scope, Role.")
+			}
+		}
+	}
+	if err := validateAppRoles(a.AppRoles, prev.AppRoles); err != nil {
+		return err
+	}
+	if err := validateScopes(a.API.OAuth2PermissionScopes, prev.API.OAuth2PermissionScopes); err != nil {
+		return err
+	}
+	if v := a.API.RequestedAccessTokenVersion; v != nil && *v != 1 && *v != 2 {
+		return errInvalidValue("api.requestedAccessTokenVersion", res, "Allowed values are 1, 2 and null.")
+	}
+	for _, tag := range a.Tags {
+		if len(tag) > maxURILength {
+			return errInvalidValue("tags", res, fmt.Sprintf("A tag is longer than %d characters.", maxURILength))
+		}
+	}
+	if a.OptionalClaims != nil {
+		for _, set := range [][]OptionalClaim{a.OptionalClaims.IDToken, a.OptionalClaims.AccessToken, a.OptionalClaims.Saml2Token} {
+			for _, c := range set {
+				if strings.TrimSpace(c.Name) == "" {
+					return errInvalidValue("optionalClaims.name", res, "Every optional claim needs a name.")
+				}
+				if c.Source != nil && *c.Source != "" && !strings.EqualFold(*c.Source, "user") {
+					return errInvalidValue("optionalClaims.source", res, "Allowed values are null and 'user'.")
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// validateRedirectURIs applies Entra's redirect URI rules: at most 256
+// characters, no wildcards or fragments, and https except for
+// http://localhost (and loopback IPs). Public clients may also use custom
+// schemes (msal{appId}://auth, ms-appx-web://...).
+func validateRedirectURIs(prop string, uris []string, customSchemes bool) *graphError {
+	if len(uris) > maxRedirectURIs {
+		return errInvalidValue(prop, "Application", fmt.Sprintf("At most %d redirect URIs are allowed.", maxRedirectURIs))
+	}
+	for i, u := range uris {
+		if why := redirectURIProblem(u, customSchemes); why != "" {
+			return errInvalidValue(prop, "Application", why)
+		}
+		if slices.Index(uris, u) != i {
+			return errInvalidValue(prop, "Application", fmt.Sprintf("'%s' is listed twice.", u))
+		}
+	}
+	return nil
+}
+
+// redirectURIProblem explains why u is not an acceptable URI, or returns "".
+func redirectURIProblem(u string, customSchemes bool) string {
+	if len(u) > maxURILength {
+		return fmt.Sprintf("The URI '%s' is longer than %d characters.", u, maxURILength)
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme == "" {
+		return fmt.Sprintf("The URI '%s' is not an absolute URI.", u)
+	}
+	if strings.Contains(u, "*") {
+		return fmt.Sprintf("The URI '%s' contains a wildcard, which is not allowed.", u)
+	}
+	if p.Fragment != "" || strings.Contains(u, "#") {
+		return fmt.Sprintf("The URI '%s' contains a fragment, which is not allowed.", u)
+	}
+	switch strings.ToLower(p.Scheme) {
+	case "https":
+		if p.Host == "" {
+			return fmt.Sprintf("The URI '%s' has no host.", u)
+		}
+		return ""
+	case "http":
+		if isLoopbackHost(p.Hostname()) {
+			return ""
+		}
+		return fmt.Sprintf("The URI '%s' must use https; http is only allowed for localhost.", u)
+	default:
+		if customSchemes {
+			return ""
+		}
+		return fmt.Sprintf("The URI '%s' must use https (or http://localhost).", u)
+	}
+}
+
+func isLoopbackHost(h string) bool {
+	return strings.EqualFold(h, "localhost") || h == "127.0.0.1" || h == "::1"
+}
+
+func validateAppRoles(roles, prev []AppRole) *graphError {
+	const res = "Application"
+	for i, r := range roles {
+		if !isGUID(r.ID) {
+			return errInvalidValue("appRoles.id", res, fmt.Sprintf("'%s' is not a GUID.", r.ID))
+		}
+		if strings.TrimSpace(r.DisplayName) == "" {
+			return errInvalidValue("appRoles.displayName", res, "Every app role needs a display name.")
+		}
+		if strings.ContainsAny(r.Value, " \t") {
+			return errInvalidValue("appRoles.value", res, fmt.Sprintf("The value '%s' contains whitespace.", r.Value))
+		}
+		if len(r.AllowedMemberTypes) == 0 {
+			return errInvalidValue("appRoles.allowedMemberTypes", res, "At least one of User, Application is required.")
+		}
+		for _, m := range r.AllowedMemberTypes {
+			if m != "User" && m != "Application" {
+				return errInvalidValue("appRoles.allowedMemberTypes", res, "Allowed values are User, Application.")
+			}
+		}
+		for j := range i {
+			if strings.EqualFold(roles[j].ID, r.ID) || (r.Value != "" && roles[j].Value == r.Value) {
+				return errInvalidValue("appRoles", res, fmt.Sprintf("The app role '%s' is defined twice.", r.Value))
+			}
+		}
+	}
+	for _, old := range prev {
+		if !old.IsEnabled {
+			continue
+		}
+		i := slices.IndexFunc(roles, func(r AppRole) bool { return strings.EqualFold(r.ID, old.ID) })
+		if i < 0 || roles[i].Value != old.Value {
+			return errInvalidValue("appRoles", res, fmt.Sprintf("The app role '%s' is enabled; disable it (isEnabled=false) before removing or changing its value.", old.Value))
+		}
+	}
+	return nil
+}
+
+func validateScopes(scopes, prev []PermissionScope) *graphError {
+	const res = "Application"
+	for i, s := range scopes {
+		if !isGUID(s.ID) {
+			return errInvalidValue("api.oauth2PermissionScopes.id", res, fmt.Sprintf("'%s' is not a GUID.", s.ID))
+		}
+		if strings.TrimSpace(s.Value) == "" || strings.ContainsAny(s.Value, " \t") {
+			return errInvalidValue("api.oauth2PermissionScopes.value", res, fmt.Sprintf("The value '%s' is empty or contains whitespace.", s.Value))
+		}
+		if s.Type != "User" && s.Type != "Admin" {
+			return errInvalidValue("api.oauth2PermissionScopes.type", res, "Allowed values are User, Admin.")
+		}
+		for j := range i {
+			if strings.EqualFold(scopes[j].ID, s.ID) || scopes[j].Value == s.Value {
+				return errInvalidValue("api.oauth2PermissionScopes", res, fmt.Sprintf("The scope '%s' is defined twice.", s.Value))
+			}
+		}
+	}
+	for _, old := range prev {
+		if !old.IsEnabled {
+			continue
+		}
+		i := slices.IndexFunc(scopes, func(s PermissionScope) bool { return strings.EqualFold(s.ID, old.ID) })
+		if i < 0 || scopes[i].Value != old.Value {
+			return errInvalidValue("api.oauth2PermissionScopes", res, fmt.Sprintf("The scope '%s' is enabled; disable it (isEnabled=false) before removing or changing its value.", old.Value))
+		}
+	}
+	return nil
+}
