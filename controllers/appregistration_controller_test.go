@@ -472,3 +472,41 @@ func deref[T any](p *T) T {
 	}
 	return zero
 }
+
+func TestASecretOwnedBySomeoneElseIsNeitherTakenNorDeleted(t *testing.T) {
+	startManager(t, managerOptions{})
+	ctx := context.Background()
+	ns := newNamespace(t)
+	foreign := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "taken-oidc", Namespace: ns},
+		Data:       map[string][]byte{"password": []byte("belongs to someone else")},
+	}
+	if err := k8sClient.Create(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	in := espoCRM(ns, "taken")
+	if err := k8sClient.Create(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ready=False SecretConflict", func() (bool, string) {
+		_, c := readyCondition(t, client.ObjectKeyFromObject(in))
+		if c == nil {
+			return false, ""
+		}
+		return c.Reason == v1.ReasonSecretConflict && strings.Contains(c.Message, "taken-oidc"), c.Reason + ": " + c.Message
+	})
+	if err := k8sClient.Delete(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the object to go", func() (bool, string) {
+		err := k8sClient.Get(ctx, client.ObjectKeyFromObject(in), &v1.AppRegistration{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	got := &corev1.Secret{}
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(foreign), got); err != nil {
+		t.Fatalf("the foreign Secret is gone: %v", err)
+	}
+	if string(got.Data["password"]) != "belongs to someone else" || len(got.Data) != 1 {
+		t.Errorf("the foreign Secret was changed: %v", got.Data)
+	}
+}

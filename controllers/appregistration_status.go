@@ -19,8 +19,12 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 )
 
-// minThrottleWait is the least a throttled reconcile waits when Graph gave no Retry-After.
-const minThrottleWait = 5 * time.Second
+const (
+	// minThrottleWait is the least a throttled reconcile waits when Graph gave no Retry-After.
+	minThrottleWait = 5 * time.Second
+	// secretConflictRetry is how often a Secret held by someone else is checked again.
+	secretConflictRetry = time.Minute
+)
 
 // replicatingError says Entra has not replicated an object yet: not a failure, just not yet.
 type replicatingError struct{ what string }
@@ -65,9 +69,10 @@ func (r *AppRegistrationReconciler) settle(ctx context.Context, s *scope, err er
 	case errors.As(err, &replicating):
 		reason, result, retErr = entrav1alpha1.ReasonProgressing, ctrl.Result{RequeueAfter: replicationRetry}, nil
 	case errors.As(err, &conflict):
-		// Nothing changes until someone removes the Secret or the spec; the Secret watch brings the
-		// object back when the Secret goes.
-		reason, retErr = entrav1alpha1.ReasonSecretConflict, nil
+		// Only a person can resolve this (remove the Secret or change spec.secret.name). A spec change
+		// triggers a reconcile by itself; the Secret is not ours, so its deletion does not, hence the
+		// unhurried look again.
+		reason, result, retErr = entrav1alpha1.ReasonSecretConflict, ctrl.Result{RequeueAfter: secretConflictRetry}, nil
 	case kind == graph.KindForbidden:
 		reason = entrav1alpha1.ReasonPermissionDenied
 		message += ". Grant the operator's application the Microsoft Graph application permission " +

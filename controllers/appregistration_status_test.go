@@ -41,7 +41,7 @@ func TestSettle(t *testing.T) {
 		{"authentication", graphErr(graph.KindAuthentication, 401, 0), metav1.ConditionFalse, v1.ReasonAuthenticationFailed, true, 0, "token"},
 		{"concurrency conflict", graphErr(graph.KindConflict, 409, 0), metav1.ConditionFalse, v1.ReasonProgressing, true, 0, "409"},
 		{"replicating", errReplicating("the application"), metav1.ConditionFalse, v1.ReasonProgressing, false, replicationRetry, "replicate the application"},
-		{"secret taken", &secretConflictError{name: "crm"}, metav1.ConditionFalse, v1.ReasonSecretConflict, false, 0, "spec.secret.name"},
+		{"secret taken", &secretConflictError{name: "crm"}, metav1.ConditionFalse, v1.ReasonSecretConflict, false, secretConflictRetry, "spec.secret.name"},
 		{"kubernetes failure", errors.New("creating Secret crm: boom"), metav1.ConditionFalse, v1.ReasonKubernetesError, true, 0, "boom"},
 	}
 	for _, c := range cases {
