@@ -82,4 +82,3 @@ func BenchmarkTimeToReady(b *testing.B) {
 		})
 	}
 }
-

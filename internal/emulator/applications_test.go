@@ -1,12 +1,14 @@
 package emulator_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/applications"
 	"github.com/microsoftgraph/msgraph-sdk-go/applicationswithuniquename"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -55,6 +57,33 @@ func TestApplicationLifecycleWithSDK(t *testing.T) {
 	gc := graphClient(t, srv, cred)
 	c := ctx(t)
 
+	id, appID := createAndGetApplication(c, t, gc)
+	unique := "crm-7f0c2a5e"
+	upsertApplication(c, t, gc, tenant, unique)
+	patchApplicationWeb(c, t, gc, tenant, id)
+	listApplicationsFiltered(c, t, gc, id, appID, unique)
+
+	if err := gc.Applications().ByApplicationId(id).Delete(c, nil); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	_, err := gc.Applications().ByApplicationId(id).Get(c, nil)
+	oe := odataError(t, err, http.StatusNotFound, "Request_ResourceNotFound")
+	if !strings.Contains(*oe.GetErrorEscaped().GetMessage(), "does not exist or one of its queried reference-property objects are not present") {
+		t.Errorf("not-found message: %s", *oe.GetErrorEscaped().GetMessage())
+	}
+
+	counts := srv.Counters()
+	for op, want := range map[string]int64{"application.create": 1, "application.upsert": 2, "application.patch": 2, "application.delete": 1} {
+		if counts.ByOperation[op] != want {
+			t.Errorf("counter %s = %d, want %d", op, counts.ByOperation[op], want)
+		}
+	}
+}
+
+// createAndGetApplication creates a web application, reads it back by
+// object ID and by appId, and returns both IDs.
+func createAndGetApplication(c context.Context, t *testing.T, gc *msgraphsdk.GraphServiceClient) (id, appID string) {
+	t.Helper()
 	body := models.NewApplication()
 	body.SetDisplayName(ptr("CRM one"))
 	web := models.NewWebApplication()
@@ -64,7 +93,7 @@ func TestApplicationLifecycleWithSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	id, appID := *created.GetId(), *created.GetAppId()
+	id, appID = *created.GetId(), *created.GetAppId()
 	if created.GetCreatedDateTime() == nil || *created.GetSignInAudience() != "AzureADMyOrg" {
 		t.Errorf("created app lacks createdDateTime or default signInAudience")
 	}
@@ -77,12 +106,17 @@ func TestApplicationLifecycleWithSDK(t *testing.T) {
 	if err != nil || *byAppID.GetId() != id {
 		t.Fatalf("get by appId: %v", err)
 	}
+	return id, appID
+}
 
-	// Upsert: 201 with the application, then 204 with no body.
+// upsertApplication: PATCH by uniqueName with Prefer: create-if-missing
+// answers 201 with the application, then 204 with no body; without the
+// header a missing uniqueName is 404.
+func upsertApplication(c context.Context, t *testing.T, gc *msgraphsdk.GraphServiceClient, tenant *emulator.Tenant, unique string) {
+	t.Helper()
 	h := abs.NewRequestHeaders()
 	h.Add("Prefer", "create-if-missing")
 	cfg := &applicationswithuniquename.ApplicationsWithUniqueNameRequestBuilderPatchRequestConfiguration{Headers: h}
-	unique := "crm-7f0c2a5e"
 	up := models.NewApplication()
 	up.SetDisplayName(ptr("CRM upserted"))
 	first, err := gc.ApplicationsWithUniqueName(&unique).Patch(c, up, cfg)
@@ -100,9 +134,13 @@ func TestApplicationLifecycleWithSDK(t *testing.T) {
 	}
 	missing := "does-not-exist"
 	_, err = gc.ApplicationsWithUniqueName(&missing).Patch(c, up2, nil)
-	odataError(t, err, http.StatusNotFound, "Request_ResourceNotFound")
+	assertODataError(t, err, http.StatusNotFound, "Request_ResourceNotFound")
+}
 
-	// PATCH merges complex properties: logoutUrl joins redirectUris.
+// patchApplicationWeb: PATCH merges complex properties, so logoutUrl joins
+// the existing redirectUris.
+func patchApplicationWeb(c context.Context, t *testing.T, gc *msgraphsdk.GraphServiceClient, tenant *emulator.Tenant, id string) {
+	t.Helper()
 	patch := models.NewApplication()
 	pweb := models.NewWebApplication()
 	pweb.SetLogoutUrl(ptr("https://crm.example.com/"))
@@ -115,8 +153,12 @@ func TestApplicationLifecycleWithSDK(t *testing.T) {
 	if after.Web.LogoutURL == nil || *after.Web.LogoutURL != "https://crm.example.com/" || len(after.Web.RedirectURIs) != 1 || *after.GroupMembershipClaims != "SecurityGroup" {
 		t.Errorf("patch result: %+v", after.Web)
 	}
+}
 
-	// List with filters.
+// listApplicationsFiltered lists with $filter and $select, and expects an
+// unsupported filter property to be refused.
+func listApplicationsFiltered(c context.Context, t *testing.T, gc *msgraphsdk.GraphServiceClient, id, appID, unique string) {
+	t.Helper()
 	list := func(filter string) []models.Applicationable {
 		t.Helper()
 		res, err := gc.Applications().Get(c, &applications.ApplicationsRequestBuilderGetRequestConfiguration{
@@ -136,26 +178,10 @@ func TestApplicationLifecycleWithSDK(t *testing.T) {
 	if got := list(fmt.Sprintf("uniqueName eq '%s'", unique)); len(got) != 1 {
 		t.Errorf("uniqueName filter: %d results", len(got))
 	}
-	_, err = gc.Applications().Get(c, &applications.ApplicationsRequestBuilderGetRequestConfiguration{
+	_, err := gc.Applications().Get(c, &applications.ApplicationsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &applications.ApplicationsRequestBuilderGetQueryParameters{Filter: ptr("notes eq 'x'")},
 	})
-	odataError(t, err, http.StatusBadRequest, "Request_UnsupportedQuery")
-
-	if err := gc.Applications().ByApplicationId(id).Delete(c, nil); err != nil {
-		t.Fatalf("delete: %v", err)
-	}
-	_, err = gc.Applications().ByApplicationId(id).Get(c, nil)
-	oe := odataError(t, err, http.StatusNotFound, "Request_ResourceNotFound")
-	if !strings.Contains(*oe.GetErrorEscaped().GetMessage(), "does not exist or one of its queried reference-property objects are not present") {
-		t.Errorf("not-found message: %s", *oe.GetErrorEscaped().GetMessage())
-	}
-
-	counts := srv.Counters()
-	for op, want := range map[string]int64{"application.create": 1, "application.upsert": 2, "application.patch": 2, "application.delete": 1} {
-		if counts.ByOperation[op] != want {
-			t.Errorf("counter %s = %d, want %d", op, counts.ByOperation[op], want)
-		}
-	}
+	assertODataError(t, err, http.StatusBadRequest, "Request_UnsupportedQuery")
 }
 
 // TestApplicationPagingWithNextLink lists with $top and follows the

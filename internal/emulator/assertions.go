@@ -16,7 +16,7 @@ import (
 )
 
 // assertionAlgs are the JWS algorithms accepted in client assertions.
-var assertionAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+var assertionAlgs = []string{algRS256, algRS384, algRS512, algPS256, algPS384, algPS512, algES256, algES384, algES512}
 
 // verifyClientAssertion authenticates a client_assertion: a certificate
 // assertion when its header names a thumbprint (x5t or x5t#S256) of one of
@@ -26,7 +26,7 @@ func (s *Server) verifyClientAssertion(r *http.Request, t *Tenant, a *Applicatio
 	parser := jwt.NewParser()
 	unverified, _, err := parser.ParseUnverified(assertion, jwt.MapClaims{})
 	if err != nil {
-		return &oauthError{status: http.StatusBadRequest, err: "invalid_client", code: 50027,
+		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidClient, code: 50027,
 			desc: "JWT token is invalid or malformed."}
 	}
 	x5t, _ := unverified.Header["x5t"].(string)
@@ -58,11 +58,11 @@ func (s *Server) verifyCertificateAssertion(t *Tenant, a *Application, assertion
 		}
 	}
 	if match == nil {
-		return &oauthError{status: http.StatusUnauthorized, err: "invalid_client", code: 700027,
+		return &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 700027,
 			desc: fmt.Sprintf("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '%s', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '%s'.]", x5t+x5tS256, a.AppID)}
 	}
 	if (match.StartDateTime != nil && now.Before(*match.StartDateTime)) || (match.EndDateTime != nil && !now.Before(*match.EndDateTime)) {
-		return &oauthError{status: http.StatusUnauthorized, err: "invalid_client", code: 700027,
+		return &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 700027,
 			desc: fmt.Sprintf("Client assertion failed signature validation. [Reason - The key used is expired., Thumbprint of key used by client: '%s', app Id '%s'.]", x5t+x5tS256, a.AppID)}
 	}
 	claims := jwt.MapClaims{}
@@ -71,22 +71,22 @@ func (s *Server) verifyCertificateAssertion(t *Tenant, a *Application, assertion
 		jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Minute))
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) || errors.Is(err, jwt.ErrTokenNotValidYet) {
-			return &oauthError{status: http.StatusUnauthorized, err: "invalid_client", code: 700024,
+			return &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 700024,
 				desc: "Client assertion is not within its valid time range."}
 		}
-		return &oauthError{status: http.StatusUnauthorized, err: "invalid_client", code: 700027,
+		return &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 700027,
 			desc: "Client assertion failed signature validation."}
 	}
 	iss, _ := claims.GetIssuer()
 	sub, _ := claims.GetSubject()
 	if !strings.EqualFold(iss, a.AppID) || !strings.EqualFold(sub, a.AppID) {
-		return &oauthError{status: http.StatusUnauthorized, err: "invalid_client", code: 700021,
+		return &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 700021,
 			desc: "Client assertion application identifier doesn't match 'client_id' parameter."}
 	}
 	auds, _ := claims.GetAudience()
 	allowed := s.certificateAudiences(t, tokenURL)
 	if !slices.ContainsFunc(auds, func(v string) bool { return slices.Contains(allowed, v) }) {
-		return &oauthError{status: http.StatusUnauthorized, err: "invalid_client", code: 700212,
+		return &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 700212,
 			desc: fmt.Sprintf("No matching federated identity record found for presented assertion audience '%s'.", strings.Join(auds, ","))}
 	}
 	return nil
@@ -95,7 +95,7 @@ func (s *Server) verifyCertificateAssertion(t *Tenant, a *Application, assertion
 func (s *Server) verifyFederatedAssertion(ctx context.Context, a *Application, assertion string, now time.Time) *oauthError {
 	claims := jwt.MapClaims{}
 	if _, _, err := jwt.NewParser().ParseUnverified(assertion, claims); err != nil {
-		return &oauthError{status: http.StatusBadRequest, err: "invalid_client", code: 50027, desc: "JWT token is invalid or malformed."}
+		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidClient, code: 50027, desc: "JWT token is invalid or malformed."}
 	}
 	iss, _ := claims.GetIssuer()
 	sub, _ := claims.GetSubject()
@@ -107,7 +107,7 @@ func (s *Server) verifyFederatedAssertion(ctx context.Context, a *Application, a
 		}
 	}
 	if len(byIssuer) == 0 {
-		return &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 700211,
+		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 700211,
 			desc: fmt.Sprintf("No matching federated identity record found for presented assertion issuer '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.", iss)}
 	}
 	var fic *FederatedIdentityCredential
@@ -118,24 +118,24 @@ func (s *Server) verifyFederatedAssertion(ctx context.Context, a *Application, a
 		}
 	}
 	if fic == nil {
-		return &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 700213,
+		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 700213,
 			desc: fmt.Sprintf("No matching federated identity record found for presented assertion subject '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.", sub)}
 	}
 	if !slices.ContainsFunc(auds, func(v string) bool { return slices.Contains(fic.Audiences, v) }) {
-		return &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 700212,
+		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 700212,
 			desc: fmt.Sprintf("No matching federated identity record found for presented assertion audience '%s'.", strings.Join(auds, ","))}
 	}
 	verifier, err := s.issuerVerifier(ctx, iss, now)
 	if err != nil {
-		return &oauthError{status: http.StatusBadRequest, err: "invalid_client", code: 700222,
+		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidClient, code: 700222,
 			desc: fmt.Sprintf("Unable to obtain the signing keys of issuer '%s': %v", iss, err)}
 	}
 	if _, err := verifier.Verify(ctx, assertion); err != nil {
 		if strings.Contains(err.Error(), "expired") {
-			return &oauthError{status: http.StatusBadRequest, err: "invalid_client", code: 700024,
+			return &oauthError{status: http.StatusBadRequest, err: oauthInvalidClient, code: 700024,
 				desc: "Client assertion is not within its valid time range."}
 		}
-		return &oauthError{status: http.StatusBadRequest, err: "invalid_client", code: 5002738,
+		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidClient, code: 5002738,
 			desc: "Invalid JWT token. The token signature could not be verified against the issuer's keys."}
 	}
 	return nil

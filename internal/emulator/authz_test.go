@@ -33,7 +33,7 @@ func TestWritesNeedTheRightRole(t *testing.T) {
 		t.Errorf("403 message: %s", *oe.GetErrorEscaped().GetMessage())
 	}
 	_, err = reader.Oauth2PermissionGrants().Post(c, models.NewOAuth2PermissionGrant(), nil)
-	odataError(t, err, http.StatusForbidden, "Authorization_RequestDenied")
+	assertODataError(t, err, http.StatusForbidden, "Authorization_RequestDenied")
 
 	ownerID, ownerSecret := tenant.AddClient(emulator.RoleApplicationReadWriteOwnedBy)
 	owner := graphClient(t, srv, secretCredential(t, srv, tenant.ID(), ownerID, ownerSecret))
@@ -47,7 +47,7 @@ func TestWritesNeedTheRightRole(t *testing.T) {
 		t.Errorf("OwnedBy patch of own app: %v", err)
 	}
 	_, err = owner.Applications().ByApplicationId(foreign).Patch(c, patch, nil)
-	odataError(t, err, http.StatusForbidden, "Authorization_RequestDenied")
+	assertODataError(t, err, http.StatusForbidden, "Authorization_RequestDenied")
 }
 
 // TestGraphNeedsABearerToken: no token, or a token for another audience,
@@ -62,7 +62,7 @@ func TestGraphNeedsABearerToken(t *testing.T) {
 			"00000002-0000-0ff1-ce00-000000000000/.default"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodGet, srv.GraphBaseURL()+"/applications", nil)
+			req, _ := http.NewRequestWithContext(ctx(t), http.MethodGet, srv.GraphBaseURL()+"/applications", nil)
 			if header != "" {
 				req.Header.Set("Authorization", header)
 			}

@@ -50,7 +50,7 @@ func TestReplicationLag(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = gc.Applications().ByApplicationId(*created.GetId()).Get(c, nil)
-	odataError(t, err, http.StatusNotFound, "Request_ResourceNotFound")
+	assertODataError(t, err, http.StatusNotFound, "Request_ResourceNotFound")
 	if list, err := gc.Applications().Get(c, nil); err != nil || len(list.GetValue()) != 1 {
 		t.Fatalf("list during lag should show only the seeded operator app: %v", err)
 	}
@@ -76,7 +76,7 @@ func TestReplicationLag(t *testing.T) {
 		t.Fatalf("SP create after lag: %v", err)
 	}
 	_, err = gc.ServicePrincipals().Post(c, sp, nil)
-	odataError(t, err, http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue")
+	assertODataError(t, err, http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue")
 }
 
 // TestThrottling: a write over the bucket gets 429 with Retry-After and the
@@ -91,8 +91,10 @@ func TestThrottling(t *testing.T) {
 		AppWrites: 1, AppWindow: time.Second, TenantWrites: 100, TenantWindow: time.Minute,
 	}})
 
-	post := func() *http.Response {
-		req, _ := http.NewRequest(http.MethodPost, srv.GraphBaseURL()+"/applications", stringsReader(`{"displayName":"raw"}`))
+	// post creates an application with a raw request and returns the
+	// response's status and headers; the body is closed before returning.
+	post := func() (int, http.Header) {
+		req, _ := http.NewRequestWithContext(c, http.MethodPost, srv.GraphBaseURL()+"/applications", stringsReader(`{"displayName":"raw"}`))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := srv.HTTPClient().Do(req)
@@ -100,16 +102,16 @@ func TestThrottling(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		return resp
+		return resp.StatusCode, resp.Header
 	}
-	if r := post(); r.StatusCode != http.StatusCreated || r.Header.Get("x-ms-throttle-limit-percentage") == "" {
-		t.Fatalf("first write: %d, limit percentage %q", r.StatusCode, r.Header.Get("x-ms-throttle-limit-percentage"))
+	if status, h := post(); status != http.StatusCreated || h.Get("x-ms-throttle-limit-percentage") == "" {
+		t.Fatalf("first write: %d, limit percentage %q", status, h.Get("x-ms-throttle-limit-percentage"))
 	}
-	r := post()
-	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") != "1" ||
-		r.Header.Get("x-ms-throttle-scope") != "Tenant_Application/ReadWrite/"+tenant.OperatorClientID()+"/"+tenant.ID() ||
-		r.Header.Get("x-ms-throttle-information") == "" {
-		t.Fatalf("second write: %d Retry-After=%q scope=%q", r.StatusCode, r.Header.Get("Retry-After"), r.Header.Get("x-ms-throttle-scope"))
+	status, h := post()
+	if status != http.StatusTooManyRequests || h.Get("Retry-After") != "1" ||
+		h.Get("x-ms-throttle-scope") != "Tenant_Application/ReadWrite/"+tenant.OperatorClientID()+"/"+tenant.ID() ||
+		h.Get("x-ms-throttle-information") == "" {
+		t.Fatalf("second write: %d Retry-After=%q scope=%q", status, h.Get("Retry-After"), h.Get("x-ms-throttle-scope"))
 	}
 
 	before := srv.Counters().Throttled
@@ -134,7 +136,7 @@ func TestServerErrors(t *testing.T) {
 	srv.SetBehaviour(emulator.Behaviour{ServerErrorRate: 1})
 	srv.ResetCounters()
 	_, err := gc.Applications().Get(c, nil)
-	odataError(t, err, http.StatusServiceUnavailable, "serviceNotAvailable")
+	assertODataError(t, err, http.StatusServiceUnavailable, "serviceNotAvailable")
 	if n := srv.Counters().ServerErrors; n != 4 {
 		t.Errorf("server errors = %d, want 1 + 3 retries", n)
 	}
@@ -186,7 +188,7 @@ func TestConcurrencyConflicts(t *testing.T) {
 	if errs[0] != nil {
 		t.Fatalf("first writer: %v", errs[0])
 	}
-	odataError(t, errs[1], http.StatusConflict, "Directory_ConcurrencyViolation")
+	assertODataError(t, errs[1], http.StatusConflict, "Directory_ConcurrencyViolation")
 
 	for range 2 {
 		if _, err := gc.Applications().ByApplicationId(*created.GetId()).Patch(c, models.NewApplication(), nil); err != nil {

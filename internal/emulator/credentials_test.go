@@ -70,7 +70,7 @@ func TestAddPasswordSecretLifecycle(t *testing.T) {
 	if len(secret) < 30 || *pc.GetHint() != secret[:3] {
 		t.Fatalf("secret %d chars, hint %q", len(secret), *pc.GetHint())
 	}
-	if pc.GetEndDateTime() == nil || pc.GetEndDateTime().Sub(time.Now()) < 700*24*time.Hour {
+	if pc.GetEndDateTime() == nil || time.Until(*pc.GetEndDateTime()) < 700*24*time.Hour {
 		t.Errorf("default endDateTime should be about two years: %v", pc.GetEndDateTime())
 	}
 
@@ -225,7 +225,7 @@ func TestCertificateCredentials(t *testing.T) {
 	add.SetKeyCredential(keyCredential(cert2, "second"))
 	add.SetProof(ptr(proof(strangerKey, stranger)))
 	_, err = gc.Applications().ByApplicationId(objectID).AddKey().Post(c, add, nil)
-	odataError(t, err, http.StatusBadRequest, "Request_BadRequest")
+	assertODataError(t, err, http.StatusBadRequest, "Request_BadRequest")
 
 	add.SetProof(ptr(proof(key1, cert1)))
 	added, err := gc.Applications().ByApplicationId(objectID).AddKey().Post(c, add, nil)
@@ -272,7 +272,7 @@ func TestFederatedCredential(t *testing.T) {
 		t.Fatalf("create federated credential: %v", err)
 	}
 	_, err = gc.Applications().ByApplicationId(objectID).FederatedIdentityCredentials().Post(c, fic, nil)
-	odataError(t, err, http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue")
+	assertODataError(t, err, http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue")
 
 	sign := func(sub string) func(context.Context) (string, error) {
 		return func(context.Context) (string, error) {

@@ -114,9 +114,9 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 	if s.chance(b.ServerErrorRate) {
 		s.counters.update(func(c *Counters) { c.ServerErrors++ })
 		status := b.serverErrorStatus()
-		e := &graphError{status: status, code: "serviceNotAvailable", message: "The service is temporarily unavailable. Please retry."}
+		e := &graphError{status: status, code: codeServiceNotAvailable, message: "The service is temporarily unavailable. Please retry."}
 		if status != http.StatusServiceUnavailable {
-			e.code, e.message = "generalException", "An internal server error occurred."
+			e.code, e.message = codeGeneralException, "An internal server error occurred."
 		} else {
 			ra := b.ServerErrorRetryAfter
 			e.retryAfter = &ra
@@ -149,7 +149,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 			s.counters.update(func(c *Counters) { c.Throttled++ })
 			w.Header().Set("x-ms-throttle-information", "WriteLimitExceeded")
 			ra := max(d.retryAfter, time.Second)
-			writeGraphError(w, r, &graphError{status: http.StatusTooManyRequests, code: "TooManyRequests",
+			writeGraphError(w, r, &graphError{status: http.StatusTooManyRequests, code: codeTooManyRequests,
 				message: fmt.Sprintf("Too many requests. Retry after %d seconds.", int64((ra+time.Second-1)/time.Second)), retryAfter: &ra})
 			return
 		}
@@ -159,7 +159,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		key := t.id + "/" + t.resolveAppKey(*route.appKey)
 		if !s.conflicts.acquire(key) {
 			s.counters.update(func(c *Counters) { c.Conflicts++ })
-			writeGraphError(w, r, &graphError{status: http.StatusConflict, code: "Directory_ConcurrencyViolation",
+			writeGraphError(w, r, &graphError{status: http.StatusConflict, code: codeConcurrencyViolation,
 				message: "Error due to concurrent requests being made to the tenant. Please wait briefly and retry."})
 			return
 		}
@@ -182,8 +182,8 @@ func readBody(r *http.Request) ([]byte, *graphError) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	var src io.Reader = io.LimitReader(r.Body, maxBodyBytes+1)
-	// A body labelled gzip must be gzip, as for Graph. kiota-http-go's retry handler can resend a
+	src := io.LimitReader(r.Body, maxBodyBytes+1)
+	// A body labeled gzip must be gzip, as for Graph. kiota-http-go's retry handler can resend a
 	// retried request's uncompressed body under the compression handler's Content-Encoding header
 	// (microsoft/kiota-http-go#183); refusing it here shows a client that bug instead of hiding it.
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
@@ -199,7 +199,7 @@ func readBody(r *http.Request) ([]byte, *graphError) {
 		return nil, errBadRequest("Could not read the request body: %v", err)
 	}
 	if len(b) > maxBodyBytes {
-		return nil, &graphError{status: http.StatusRequestEntityTooLarge, code: "Request_EntityTooLarge", message: "The request body is too large."}
+		return nil, &graphError{status: http.StatusRequestEntityTooLarge, code: codeEntityTooLarge, message: "The request body is too large."}
 	}
 	return b, nil
 }
@@ -219,31 +219,31 @@ func (s *Server) authenticateGraph(r *http.Request, now time.Time) (caller, *Ten
 		}
 		return caller{}, nil, errUnauthorized("Access token validation failure.")
 	}
-	if aud, _ := claims["aud"].(string); aud != graphAudience && aud != MicrosoftGraphAppID {
+	if aud, _ := claims[claimAudience].(string); aud != graphAudience && aud != MicrosoftGraphAppID {
 		return caller{}, nil, errUnauthorized("Access token validation failure. Invalid audience.")
 	}
-	tid, _ := claims["tid"].(string)
+	tid, _ := claims[claimTenantID].(string)
 	t := s.Tenant(tid)
 	if t == nil {
 		return caller{}, nil, errUnauthorized("Access token validation failure. Invalid tenant.")
 	}
 	c := caller{perms: map[string]bool{}}
-	c.appID, _ = claims["azp"].(string)
-	c.oid, _ = claims["oid"].(string)
-	if roles, ok := claims["roles"].([]any); ok {
+	c.appID, _ = claims[claimAuthorizedParty].(string)
+	c.oid, _ = claims[claimObjectID].(string)
+	if roles, ok := claims[claimRoles].([]any); ok {
 		for _, ro := range roles {
 			if v, ok := ro.(string); ok {
 				c.perms[v] = true
 			}
 		}
 	}
-	if scp, ok := claims["scp"].(string); ok {
+	if scp, ok := claims[claimScopes].(string); ok {
 		c.user = true
 		for _, v := range strings.Fields(scp) {
 			c.perms[v] = true
 		}
 	}
-	if idtyp, _ := claims["idtyp"].(string); idtyp == "user" {
+	if idtyp, _ := claims[claimIdentityType].(string); idtyp == "user" {
 		c.user = true
 	}
 	return c, t, nil
@@ -286,7 +286,7 @@ func (t *Tenant) findSPLocked(k entityKey) *ServicePrincipal {
 func routeGraph(r *http.Request, segs []string) (graphRoute, *graphError) {
 	method := r.Method
 	if len(segs) == 0 {
-		return graphRoute{}, &graphError{status: 400, code: "BadRequest", message: "Invalid request: no resource segment."}
+		return graphRoute{}, &graphError{status: 400, code: codeBadRequest, message: "Invalid request: no resource segment."}
 	}
 	coll, key := parseSegment(segs[0])
 	if key == nil && len(segs) > 1 {
@@ -308,11 +308,11 @@ func routeGraph(r *http.Request, segs []string) (graphRoute, *graphError) {
 }
 
 func errSegment(seg string) *graphError {
-	return &graphError{status: 400, code: "BadRequest", message: fmt.Sprintf("Resource not found for the segment '%s'.", seg)}
+	return &graphError{status: 400, code: codeBadRequest, message: fmt.Sprintf("Resource not found for the segment '%s'.", seg)}
 }
 
 func errMethod(method string) *graphError {
-	return &graphError{status: http.StatusMethodNotAllowed, code: "Request_BadRequest",
+	return &graphError{status: http.StatusMethodNotAllowed, code: codeRequestBadRequest,
 		message: fmt.Sprintf("The HTTP method '%s' is not allowed for this resource.", method)}
 }
 
@@ -329,7 +329,7 @@ func (g *graphCall) decodeObject() (map[string]any, *graphError) {
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, &graphError{status: 400, code: "BadRequest", message: "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."}
+		return nil, &graphError{status: 400, code: codeBadRequest, message: "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."}
 	}
 	stripAnnotations(m)
 	return m, nil
@@ -373,7 +373,7 @@ func jsonDecodeError(err error, resource string) *graphError {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
-		return &graphError{status: 400, code: "Request_BadRequest", message: fmt.Sprintf("Invalid property '%s'.", name),
+		return &graphError{status: 400, code: codeRequestBadRequest, message: fmt.Sprintf("Invalid property '%s'.", name),
 			details: []errorDetail{{Code: "InvalidProperty", Message: fmt.Sprintf("Property '%s' does not exist on resource '%s'.", name, resource), Target: name}}}
 	}
 	if errors.As(err, &typeErr) {

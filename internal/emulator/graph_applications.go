@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -28,7 +29,7 @@ func routeApplications(r *http.Request, key *entityKey, rest []string) (graphRou
 			return graphRoute{op: "application.get", handle: func(g *graphCall) *graphError { return g.getApplication(k) }}, nil
 		case http.MethodPatch:
 			op := "application.patch"
-			if strings.EqualFold(k.by, "uniqueName") && preferCreateIfMissing(r) {
+			if strings.EqualFold(k.by, propUniqueName) && preferCreateIfMissing(r) {
 				op = "application.upsert"
 			}
 			return graphRoute{op: op, write: true, appKey: &k, handle: func(g *graphCall) *graphError { return g.patchApplication(k) }}, nil
@@ -43,7 +44,7 @@ func routeApplications(r *http.Request, key *entityKey, rest []string) (graphRou
 		rest = append([]string{rest[0]}, rest[2:]...)
 	}
 	switch sub {
-	case "addPassword", "removePassword", "addKey", "removeKey":
+	case actionAddPassword, actionRemovePassword, actionAddKey, actionRemoveKey:
 		if method != http.MethodPost || len(rest) != 1 {
 			return graphRoute{}, errMethod(method)
 		}
@@ -161,15 +162,15 @@ func (g *graphCall) createApplication() *graphError {
 // uniqueName, when set, comes from the upsert URL.
 func (t *Tenant) newApplicationLocked(patch map[string]any, who caller, now time.Time, uniqueName *string) (*Application, *graphError) {
 	if uniqueName != nil {
-		if v, ok := patch["uniqueName"]; ok {
+		if v, ok := patch[propUniqueName]; ok {
 			if s, _ := v.(string); !strings.EqualFold(s, *uniqueName) {
-				return nil, errInvalidValue("uniqueName", "Application", "The uniqueName in the body does not match the one in the URL.")
+				return nil, errInvalidValue(propUniqueName, resourceApplication, "The uniqueName in the body does not match the one in the URL.")
 			}
 		}
-		patch["uniqueName"] = *uniqueName
+		patch[propUniqueName] = *uniqueName
 	}
 	base := emptyApplication()
-	a, gerr := t.mergeApplicationLocked(base, patch, true, now)
+	a, gerr := t.mergeApplicationLocked(base, patch, true)
 	if gerr != nil {
 		return nil, gerr
 	}
@@ -178,7 +179,7 @@ func (t *Tenant) newApplicationLocked(patch map[string]any, who caller, now time
 	a.CreatedDateTime = now.UTC()
 	a.PublisherDomain = t.domain
 	if a.SignInAudience == "" {
-		a.SignInAudience = "AzureADMyOrg"
+		a.SignInAudience = signInAudienceMyOrg
 	}
 	if !who.user && who.oid != "" {
 		a.Owners = []string{who.oid}
@@ -200,7 +201,7 @@ func (g *graphCall) patchApplication(k entityKey) *graphError {
 	// so a retried upsert finds what the first attempt created.
 	cur := t.findAppLocked(k)
 	if cur == nil {
-		if strings.EqualFold(k.by, "uniqueName") && preferCreateIfMissing(g.r) {
+		if strings.EqualFold(k.by, propUniqueName) && preferCreateIfMissing(g.r) {
 			if err := g.canWriteApplication(nil); err != nil {
 				return err
 			}
@@ -218,7 +219,7 @@ func (g *graphCall) patchApplication(k entityKey) *graphError {
 	if err := g.canWriteApplication(cur); err != nil {
 		return err
 	}
-	next, gerr := t.mergeApplicationLocked(cur, patch, false, g.now)
+	next, gerr := t.mergeApplicationLocked(cur, patch, false)
 	if gerr != nil {
 		return gerr
 	}
@@ -248,28 +249,15 @@ func (g *graphCall) deleteApplication(k entityKey) *graphError {
 }
 
 // readOnlyApplicationProps cannot be written by clients.
-var readOnlyApplicationProps = []string{"id", "appId", "createdDateTime", "publisherDomain", "deletedDateTime"}
+var readOnlyApplicationProps = []string{"id", propAppID, "createdDateTime", "publisherDomain", "deletedDateTime"}
 
 // mergeApplicationLocked applies a create/PATCH body to a copy of cur with
 // OData PATCH semantics (complex values merge, collections and primitives
 // replace), refuses unknown and read-only properties, validates, and checks
 // tenant-wide uniqueness. The returned application is not yet stored.
-func (t *Tenant) mergeApplicationLocked(cur *Application, patch map[string]any, creating bool, now time.Time) (*Application, *graphError) {
-	for _, p := range readOnlyApplicationProps {
-		if _, ok := patch[p]; ok {
-			return nil, errBadRequest("Property '%s' is read-only and cannot be set.", p)
-		}
-	}
-	if _, ok := patch["passwordCredentials"]; ok {
-		return nil, errBadRequest("Property 'passwordCredentials' cannot be set on an application; use the addPassword and removePassword actions.")
-	}
-	if !creating {
-		if v, ok := patch["uniqueName"]; ok {
-			s, _ := v.(string)
-			if cur.UniqueName == nil || !strings.EqualFold(*cur.UniqueName, s) {
-				return nil, errBadRequest("Property 'uniqueName' can only be set when the application is created.")
-			}
-		}
+func (t *Tenant) mergeApplicationLocked(cur *Application, patch map[string]any, creating bool) (*Application, *graphError) {
+	if gerr := checkWritableApplicationProps(cur, patch, creating); gerr != nil {
+		return nil, gerr
 	}
 	var keys []KeyCredential
 	rawKeys, hasKeys := patch["keyCredentials"]
@@ -285,7 +273,7 @@ func (t *Tenant) mergeApplicationLocked(cur *Application, patch map[string]any, 
 	merged := toJSONMap(cur)
 	deepMerge(merged, patch)
 	next := &Application{}
-	if gerr := decodeInto(merged, next, "Application"); gerr != nil {
+	if gerr := decodeInto(merged, next, resourceApplication); gerr != nil {
 		return nil, gerr
 	}
 	next.ID, next.AppID, next.CreatedDateTime, next.PublisherDomain = cur.ID, cur.AppID, cur.CreatedDateTime, cur.PublisherDomain
@@ -299,31 +287,67 @@ func (t *Tenant) mergeApplicationLocked(cur *Application, patch map[string]any, 
 	}
 	normalizeApplication(next)
 	if creating {
-		if _, ok := patch["displayName"]; !ok {
+		if _, ok := patch[propDisplayName]; !ok {
 			return nil, errBadRequest("Property 'displayName' is required when creating an application.")
 		}
 	}
 	if gerr := validateApplication(next, cur); gerr != nil {
 		return nil, gerr
 	}
-	for _, other := range t.apps {
-		if other.ID == cur.ID {
-			continue
+	if gerr := t.checkApplicationUniqueLocked(next, cur.ID); gerr != nil {
+		return nil, gerr
+	}
+	return next, nil
+}
+
+// checkWritableApplicationProps refuses a body that sets read-only
+// properties, passwordCredentials (only the actions change those), or a
+// different uniqueName after creation.
+func checkWritableApplicationProps(cur *Application, patch map[string]any, creating bool) *graphError {
+	for _, p := range readOnlyApplicationProps {
+		if _, ok := patch[p]; ok {
+			return errBadRequest("Property '%s' is read-only and cannot be set.", p)
 		}
-		if next.UniqueName != nil && other.UniqueName != nil && strings.EqualFold(*next.UniqueName, *other.UniqueName) {
-			return nil, &graphError{status: http.StatusBadRequest, code: "Request_BadRequest",
-				message: "Another object with the same value for property uniqueName already exists.",
-				details: []errorDetail{{Code: "ObjectConflict", Message: "Another object with the same value for property uniqueName already exists.", Target: "uniqueName"}}}
-		}
-		for _, u := range next.IdentifierURIs {
-			if slices.ContainsFunc(other.IdentifierURIs, func(o string) bool { return strings.EqualFold(o, u) }) {
-				return nil, &graphError{status: http.StatusBadRequest, code: "Request_BadRequest",
-					message: "Another object with the same value for property identifierUris already exists.",
-					details: []errorDetail{{Code: "ObjectConflict", Message: "Another object with the same value for property identifierUris already exists.", Target: "identifierUris"}}}
+	}
+	if _, ok := patch["passwordCredentials"]; ok {
+		return errBadRequest("Property 'passwordCredentials' cannot be set on an application; use the addPassword and removePassword actions.")
+	}
+	if !creating {
+		if v, ok := patch[propUniqueName]; ok {
+			s, _ := v.(string)
+			if cur.UniqueName == nil || !strings.EqualFold(*cur.UniqueName, s) {
+				return errBadRequest("Property 'uniqueName' can only be set when the application is created.")
 			}
 		}
 	}
-	return next, nil
+	return nil
+}
+
+// checkApplicationUniqueLocked refuses next when another application (not
+// selfID) already has its uniqueName or one of its identifier URIs.
+func (t *Tenant) checkApplicationUniqueLocked(next *Application, selfID string) *graphError {
+	for _, other := range t.apps {
+		if other.ID == selfID {
+			continue
+		}
+		if next.UniqueName != nil && other.UniqueName != nil && strings.EqualFold(*next.UniqueName, *other.UniqueName) {
+			return errObjectConflict(propUniqueName)
+		}
+		for _, u := range next.IdentifierURIs {
+			if slices.ContainsFunc(other.IdentifierURIs, func(o string) bool { return strings.EqualFold(o, u) }) {
+				return errObjectConflict("identifierUris")
+			}
+		}
+	}
+	return nil
+}
+
+// errObjectConflict is Graph's answer to a value another object already
+// holds for a property that must be unique in the tenant.
+func errObjectConflict(property string) *graphError {
+	msg := fmt.Sprintf("Another object with the same value for property %s already exists.", property)
+	return &graphError{status: http.StatusBadRequest, code: codeRequestBadRequest, message: msg,
+		details: []errorDetail{{Code: "ObjectConflict", Message: msg, Target: property}}}
 }
 
 // deepMerge applies src onto dst: objects merge recursively, everything

@@ -43,6 +43,15 @@ func randomSecret() string {
 	return string(out)
 }
 
+// The credential actions bound to an application (POST
+// /applications/{id}/{action}).
+const (
+	actionAddPassword    = "addPassword"
+	actionRemovePassword = "removePassword"
+	actionAddKey         = "addKey"
+	actionRemoveKey      = "removeKey"
+)
+
 // credentialAction handles addPassword, removePassword, addKey, removeKey.
 func (g *graphCall) credentialAction(k entityKey, action string) *graphError {
 	body, gerr := g.decodeObject()
@@ -60,18 +69,18 @@ func (g *graphCall) credentialAction(k entityKey, action string) *graphError {
 		return errNotFound(k.value)
 	}
 	// An application may roll its own keys without any permission.
-	self := strings.EqualFold(g.who.appID, a.AppID) && (action == "addKey" || action == "removeKey")
+	self := strings.EqualFold(g.who.appID, a.AppID) && (action == actionAddKey || action == actionRemoveKey)
 	if !self {
 		if err := g.canWriteApplication(a); err != nil {
 			return err
 		}
 	}
 	switch action {
-	case "addPassword":
+	case actionAddPassword:
 		return g.addPassword(a, body)
-	case "removePassword":
+	case actionRemovePassword:
 		return g.removePassword(a, body)
-	case "addKey":
+	case actionAddKey:
 		return g.addKey(a, body)
 	default:
 		return g.removeKey(a, body)
@@ -82,7 +91,7 @@ func (g *graphCall) addPassword(a *Application, body map[string]any) *graphError
 	var req struct {
 		PasswordCredential *PasswordCredential `json:"passwordCredential"`
 	}
-	if gerr := decodeInto(body, &req, "PasswordCredential"); gerr != nil {
+	if gerr := decodeInto(body, &req, resourcePasswordCredential); gerr != nil {
 		return gerr
 	}
 	in := PasswordCredential{}
@@ -98,7 +107,7 @@ func (g *graphCall) addPassword(a *Application, body map[string]any) *graphError
 		end = *in.EndDateTime
 	}
 	if !end.After(start) {
-		return errInvalidValue("passwordCredential.endDateTime", "Application", "The end date must be after the start date.")
+		return errInvalidValue("passwordCredential.endDateTime", resourceApplication, "The end date must be after the start date.")
 	}
 	name := ""
 	if in.DisplayName != nil {
@@ -119,7 +128,7 @@ func (g *graphCall) removePassword(a *Application, body map[string]any) *graphEr
 	var req struct {
 		KeyID string `json:"keyId"`
 	}
-	if gerr := decodeInto(body, &req, "Application"); gerr != nil {
+	if gerr := decodeInto(body, &req, resourceApplication); gerr != nil {
 		return gerr
 	}
 	i := slices.IndexFunc(a.PasswordCredentials, func(p PasswordCredential) bool { return strings.EqualFold(p.KeyID, req.KeyID) })
@@ -137,7 +146,7 @@ func (g *graphCall) addKey(a *Application, body map[string]any) *graphError {
 		PasswordCredential *PasswordCredential `json:"passwordCredential"`
 		Proof              string              `json:"proof"`
 	}
-	if gerr := decodeInto(body, &req, "Application"); gerr != nil {
+	if gerr := decodeInto(body, &req, resourceApplication); gerr != nil {
 		return gerr
 	}
 	if req.KeyCredential == nil {
@@ -162,7 +171,7 @@ func (g *graphCall) removeKey(a *Application, body map[string]any) *graphError {
 		KeyID string `json:"keyId"`
 		Proof string `json:"proof"`
 	}
-	if gerr := decodeInto(body, &req, "Application"); gerr != nil {
+	if gerr := decodeInto(body, &req, resourceApplication); gerr != nil {
 		return gerr
 	}
 	if gerr := verifyProof(a, req.Proof, g.now); gerr != nil {
@@ -196,7 +205,7 @@ func verifyProof(a *Application, proof string, now time.Time) *graphError {
 				return nil, fmt.Errorf("proof signed by another key")
 			}
 			return kc.cert.PublicKey, nil
-		}, jwt.WithValidMethods([]string{"RS256", "PS256", "ES256"}), jwt.WithTimeFunc(func() time.Time { return now }),
+		}, jwt.WithValidMethods([]string{algRS256, algPS256, algES256}), jwt.WithTimeFunc(func() time.Time { return now }),
 			jwt.WithAudience(legacyAADGraphAppID), jwt.WithIssuer(a.ID), jwt.WithExpirationRequired(), jwt.WithLeeway(time.Minute))
 		if err != nil {
 			continue
@@ -208,7 +217,7 @@ func verifyProof(a *Application, proof string, now time.Time) *graphError {
 		}
 		return nil
 	}
-	return &graphError{status: http.StatusBadRequest, code: "Request_BadRequest",
+	return &graphError{status: http.StatusBadRequest, code: codeRequestBadRequest,
 		message: "Proof of possession validation failed: the proof is not a valid token signed by a current certificate of this application."}
 }
 
@@ -252,22 +261,22 @@ func keyCredentialsFromBody(raw any, current []KeyCredential) ([]KeyCredential, 
 	}
 	items, ok := raw.([]any)
 	if !ok {
-		return nil, errInvalidValue("keyCredentials", "Application", "A collection is required.")
+		return nil, errInvalidValue("keyCredentials", resourceApplication, "A collection is required.")
 	}
 	out := make([]KeyCredential, 0, len(items))
 	for _, it := range items {
 		m, ok := it.(map[string]any)
 		if !ok {
-			return nil, errInvalidValue("keyCredentials", "Application", "Every entry must be an object.")
+			return nil, errInvalidValue("keyCredentials", resourceApplication, "Every entry must be an object.")
 		}
 		var in KeyCredential
-		if gerr := decodeInto(m, &in, "KeyCredential"); gerr != nil {
+		if gerr := decodeInto(m, &in, resourceKeyCredential); gerr != nil {
 			return nil, gerr
 		}
 		if in.Key == nil || *in.Key == "" {
 			i := slices.IndexFunc(current, func(k KeyCredential) bool { return in.KeyID != "" && strings.EqualFold(k.KeyID, in.KeyID) })
 			if i < 0 {
-				return nil, errInvalidValue("keyCredentials.key", "Application", "A new key credential needs the certificate in 'key'.")
+				return nil, errInvalidValue("keyCredentials.key", resourceApplication, "A new key credential needs the certificate in 'key'.")
 			}
 			kept := current[i]
 			if in.DisplayName != nil {
@@ -285,7 +294,7 @@ func keyCredentialsFromBody(raw any, current []KeyCredential) ([]KeyCredential, 
 	for i := range out {
 		for j := range i {
 			if strings.EqualFold(out[i].KeyID, out[j].KeyID) {
-				return nil, errInvalidValue("keyCredentials.keyId", "Application", fmt.Sprintf("The keyId '%s' is used twice.", out[i].KeyID))
+				return nil, errInvalidValue("keyCredentials.keyId", resourceApplication, fmt.Sprintf("The keyId '%s' is used twice.", out[i].KeyID))
 			}
 		}
 	}
@@ -296,7 +305,7 @@ func keyCredentialsFromBody(raw any, current []KeyCredential) ([]KeyCredential, 
 // Graph computes: keyId, thumbprint (customKeyIdentifier) and the validity
 // window from the certificate.
 func newKeyCredential(in KeyCredential) (KeyCredential, *graphError) {
-	const res = "Application"
+	const res = resourceApplication
 	if in.Key == nil {
 		return KeyCredential{}, errInvalidValue("keyCredentials.key", res, "The certificate is required.")
 	}

@@ -72,7 +72,7 @@ func (g *graphCall) appForWriteLocked(k entityKey) (*Application, *graphError) {
 
 func findFIC(a *Application, k entityKey) int {
 	return slices.IndexFunc(a.FederatedIdentityCredentials, func(f FederatedIdentityCredential) bool {
-		if strings.EqualFold(k.by, "name") {
+		if strings.EqualFold(k.by, propName) {
 			return strings.EqualFold(f.Name, k.value)
 		}
 		return strings.EqualFold(f.ID, k.value)
@@ -122,7 +122,7 @@ func (g *graphCall) createFIC(app entityKey) *graphError {
 		return gerr
 	}
 	var f FederatedIdentityCredential
-	if gerr := decodeInto(body, &f, "FederatedIdentityCredential"); gerr != nil {
+	if gerr := decodeInto(body, &f, resourceFederatedIdentityCredential); gerr != nil {
 		return gerr
 	}
 	g.t.mu.Lock()
@@ -162,7 +162,7 @@ func (g *graphCall) patchFIC(app, k entityKey) *graphError {
 	if _, ok := body["id"]; ok {
 		return errBadRequest("Property 'id' is read-only and cannot be set.")
 	}
-	if v, ok := body["name"]; ok {
+	if v, ok := body[propName]; ok {
 		if s, _ := v.(string); s != cur.Name {
 			return errBadRequest("Property 'name' cannot be changed after creation.")
 		}
@@ -170,7 +170,7 @@ func (g *graphCall) patchFIC(app, k entityKey) *graphError {
 	merged := toJSONMap(&cur)
 	deepMerge(merged, body)
 	var next FederatedIdentityCredential
-	if gerr := decodeInto(merged, &next, "FederatedIdentityCredential"); gerr != nil {
+	if gerr := decodeInto(merged, &next, resourceFederatedIdentityCredential); gerr != nil {
 		return gerr
 	}
 	next.ID = cur.ID
@@ -201,12 +201,12 @@ func (g *graphCall) deleteFIC(app, k entityKey) *graphError {
 // validateFIC applies Entra's rules: name, issuer, subject required; a
 // single audience; name and issuer+subject unique within the application.
 func validateFIC(f FederatedIdentityCredential, a *Application, self int) *graphError {
-	const res = "FederatedIdentityCredential"
+	const res = resourceFederatedIdentityCredential
 	if f.Name == "" || len(f.Name) > maxFICNameLength || strings.ContainsAny(f.Name, "/\\") {
-		return errInvalidValue("name", res, fmt.Sprintf("The name is required, at most %d characters, without slashes.", maxFICNameLength))
+		return errInvalidValue(propName, res, fmt.Sprintf("The name is required, at most %d characters, without slashes.", maxFICNameLength))
 	}
 	if f.Issuer == "" {
-		return errInvalidValue("issuer", res, "The issuer is required.")
+		return errInvalidValue(propIssuer, res, "The issuer is required.")
 	}
 	if f.Subject == "" {
 		return errInvalidValue("subject", res, "The subject is required.")
@@ -219,11 +219,11 @@ func validateFIC(f FederatedIdentityCredential, a *Application, self int) *graph
 			continue
 		}
 		if strings.EqualFold(o.Name, f.Name) {
-			return &graphError{status: http.StatusConflict, code: "Request_MultipleObjectsWithSameKeyValue",
+			return &graphError{status: http.StatusConflict, code: codeMultipleObjectsWithSameKeyValue,
 				message: fmt.Sprintf("FederatedIdentityCredential with name %s already exists.", f.Name)}
 		}
 		if o.Issuer == f.Issuer && o.Subject == f.Subject {
-			return &graphError{status: http.StatusConflict, code: "Request_MultipleObjectsWithSameKeyValue",
+			return &graphError{status: http.StatusConflict, code: codeMultipleObjectsWithSameKeyValue,
 				message: "FederatedIdentityCredential with the same issuer and subject already exists."}
 		}
 	}

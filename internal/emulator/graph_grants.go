@@ -10,11 +10,20 @@ import (
 
 // --- app role assignments (application permission consent) ---
 
+// The navigation properties of a service principal holding app role
+// assignments.
+const (
+	// navAppRoleAssignedTo holds the assignments of the SP's app roles.
+	navAppRoleAssignedTo = "appRoleAssignedTo"
+	// navAppRoleAssignments holds the assignments made to the SP.
+	navAppRoleAssignments = "appRoleAssignments"
+)
+
 // routeAssignments serves /servicePrincipals/{id}/appRoleAssignedTo (the
 // assignments of the SP's roles, i.e. SP as resource) and
 // /servicePrincipals/{id}/appRoleAssignments (SP as principal).
 func routeAssignments(method string, sp entityKey, nav string, key *entityKey) (graphRoute, *graphError) {
-	asResource := nav == "appRoleAssignedTo"
+	asResource := nav == navAppRoleAssignedTo
 	if key == nil {
 		switch method {
 		case http.MethodGet:
@@ -57,9 +66,9 @@ func assignmentOf(a *AppRoleAssignment, spID string, asResource bool) bool {
 }
 
 func assignmentsContext(spID string, asResource bool) string {
-	nav := "appRoleAssignments"
+	nav := navAppRoleAssignments
 	if asResource {
-		nav = "appRoleAssignedTo"
+		nav = navAppRoleAssignedTo
 	}
 	return fmt.Sprintf("servicePrincipals('%s')/%s", spID, nav)
 }
@@ -120,7 +129,7 @@ func (g *graphCall) createAssignment(spKey entityKey, asResource bool) *graphErr
 		return gerr
 	}
 	var in assignmentCreate
-	if gerr := decodeInto(body, &in, "AppRoleAssignment"); gerr != nil {
+	if gerr := decodeInto(body, &in, resourceAppRoleAssignment); gerr != nil {
 		return gerr
 	}
 	t := g.t
@@ -132,10 +141,10 @@ func (g *graphCall) createAssignment(spKey entityKey, asResource bool) *graphErr
 	}
 	in.PrincipalID, in.ResourceID, in.AppRoleID = strings.ToLower(in.PrincipalID), strings.ToLower(in.ResourceID), strings.ToLower(in.AppRoleID)
 	if asResource && in.ResourceID != sp.ID {
-		return errInvalidValue("resourceId", "AppRoleAssignment", "The resourceId must be the service principal in the URL.")
+		return errInvalidValue("resourceId", resourceAppRoleAssignment, "The resourceId must be the service principal in the URL.")
 	}
 	if !asResource && in.PrincipalID != sp.ID {
-		return errInvalidValue("principalId", "AppRoleAssignment", "The principalId must be the service principal in the URL.")
+		return errInvalidValue("principalId", resourceAppRoleAssignment, "The principalId must be the service principal in the URL.")
 	}
 	resource := t.sps[in.ResourceID]
 	if resource == nil {
@@ -143,9 +152,9 @@ func (g *graphCall) createAssignment(spKey entityKey, asResource bool) *graphErr
 	}
 	principalName, principalType := "", ""
 	if p := t.sps[in.PrincipalID]; p != nil {
-		principalName, principalType = p.DisplayName, "ServicePrincipal"
+		principalName, principalType = p.DisplayName, principalTypeServicePrincipal
 	} else if u := t.userByIDLocked(in.PrincipalID); u != nil {
-		principalName, principalType = u.DisplayName, "User"
+		principalName, principalType = u.DisplayName, principalTypeUser
 	} else {
 		return errNotFound(in.PrincipalID)
 	}
@@ -287,10 +296,10 @@ func (g *graphCall) createGrant() *graphError {
 		return gerr
 	}
 	var in grantCreate
-	if gerr := decodeInto(body, &in, "OAuth2PermissionGrant"); gerr != nil {
+	if gerr := decodeInto(body, &in, resourceOAuth2PermissionGrant); gerr != nil {
 		return gerr
 	}
-	const res = "OAuth2PermissionGrant"
+	const res = resourceOAuth2PermissionGrant
 	switch in.ConsentType {
 	case "AllPrincipals":
 		if in.PrincipalID != nil && *in.PrincipalID != "" {
@@ -322,7 +331,7 @@ func (g *graphCall) createGrant() *graphError {
 	for _, gr := range t.grants {
 		if gr.ClientID == in.ClientID && gr.ResourceID == in.ResourceID && gr.ConsentType == in.ConsentType &&
 			ptrEqualFold(gr.PrincipalID, in.PrincipalID) {
-			return &graphError{status: http.StatusConflict, code: "Request_MultipleObjectsWithSameKeyValue",
+			return &graphError{status: http.StatusConflict, code: codeMultipleObjectsWithSameKeyValue,
 				message: "Permission entry already exists."}
 		}
 	}
@@ -347,7 +356,7 @@ func (g *graphCall) patchGrant(id string) *graphError {
 	var in struct {
 		Scope *string `json:"scope"`
 	}
-	if gerr := decodeInto(body, &in, "OAuth2PermissionGrant"); gerr != nil {
+	if gerr := decodeInto(body, &in, resourceOAuth2PermissionGrant); gerr != nil {
 		return gerr
 	}
 	t := g.t

@@ -38,7 +38,7 @@ func routeServicePrincipals(method string, key *entityKey, rest []string) (graph
 		return graphRoute{}, errSegment(rest[1])
 	}
 	switch sub {
-	case "appRoleAssignedTo", "appRoleAssignments":
+	case navAppRoleAssignedTo, navAppRoleAssignments:
 		return routeAssignments(method, k, sub, subKey)
 	}
 	return graphRoute{}, errSegment(rest[0])
@@ -117,17 +117,17 @@ func (g *graphCall) createServicePrincipal() *graphError {
 		return gerr
 	}
 	var in servicePrincipalCreate
-	if gerr := decodeInto(body, &in, "ServicePrincipal"); gerr != nil {
+	if gerr := decodeInto(body, &in, resourceServicePrincipal); gerr != nil {
 		return gerr
 	}
 	if in.AppID == "" {
-		return errInvalidValue("appId", "ServicePrincipal", "The appId is required.")
+		return errInvalidValue(propAppID, resourceServicePrincipal, "The appId is required.")
 	}
 	t := g.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if existing := t.spByAppIDLocked(in.AppID); existing != nil {
-		return &graphError{status: http.StatusConflict, code: "Request_MultipleObjectsWithSameKeyValue",
+		return &graphError{status: http.StatusConflict, code: codeMultipleObjectsWithSameKeyValue,
 			message: fmt.Sprintf("The service principal cannot be created, updated, or restored because the service principal name %s is already in use.", in.AppID)}
 	}
 	// Entra replicates a new application to the replica serving service
@@ -136,8 +136,8 @@ func (g *graphCall) createServicePrincipal() *graphError {
 	a := t.appByAppIDLocked(in.AppID)
 	if a == nil || !t.visible(a.meta) {
 		msg := fmt.Sprintf("The appId '%s' of the service principal does not reference a valid application object.", in.AppID)
-		return &graphError{status: http.StatusBadRequest, code: "Request_BadRequest", message: msg,
-			details: []errorDetail{{Code: "NoBackingApplicationObject", Message: msg, Target: "appId"}}}
+		return &graphError{status: http.StatusBadRequest, code: codeRequestBadRequest, message: msg,
+			details: []errorDetail{{Code: "NoBackingApplicationObject", Message: msg, Target: propAppID}}}
 	}
 	sp := newServicePrincipalFor(a, t.id)
 	if in.AccountEnabled != nil {
@@ -174,7 +174,7 @@ func (g *graphCall) patchServicePrincipal(k entityKey) *graphError {
 		return gerr
 	}
 	var in servicePrincipalPatch
-	if gerr := decodeInto(body, &in, "ServicePrincipal"); gerr != nil {
+	if gerr := decodeInto(body, &in, resourceServicePrincipal); gerr != nil {
 		return gerr
 	}
 	t := g.t

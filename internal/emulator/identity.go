@@ -11,6 +11,27 @@ import (
 	"github.com/google/uuid"
 )
 
+// OAuth 2.0 error codes (RFC 6749 sections 4.1.2.1 and 5.2) the identity
+// platform answers with.
+const (
+	oauthInvalidRequest          = "invalid_request"
+	oauthInvalidClient           = "invalid_client"
+	oauthInvalidGrant            = "invalid_grant"
+	oauthInvalidScope            = "invalid_scope"
+	oauthInvalidResource         = "invalid_resource"
+	oauthUnauthorizedClient      = "unauthorized_client"
+	oauthUnsupportedGrantType    = "unsupported_grant_type"
+	oauthUnsupportedResponseType = "unsupported_response_type"
+	oauthServerError             = "server_error"
+)
+
+// Names of the members of an OAuth error response, both in a token
+// endpoint JSON body and in an authorization response's parameters.
+const (
+	paramError            = "error"
+	paramErrorDescription = "error_description"
+)
+
 // multiTenantAliases are the authority segments that are not one tenant.
 var multiTenantAliases = []string{"common", "organizations", "consumers"}
 
@@ -37,7 +58,7 @@ func (s *Server) serveIdentity(w http.ResponseWriter, r *http.Request) {
 	if tenant == nil && !isMultiTenantAlias(seg) {
 		tenant = s.tenantByDomain(seg)
 		if tenant == nil {
-			writeOAuthError(w, r, &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 90002,
+			writeOAuthError(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 90002,
 				desc: fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", seg)})
 			return
 		}
@@ -58,10 +79,10 @@ func (s *Server) serveIdentity(w http.ResponseWriter, r *http.Request) {
 	case "oauth2/v2.0/logout", "oauth2/logout":
 		s.serveLogout(w, r, tenant)
 	case "oauth2/v2.0/devicecode":
-		writeOAuthError(w, r, &oauthError{status: http.StatusBadRequest, err: "unsupported_grant_type", code: 70003,
+		writeOAuthError(w, r, &oauthError{status: http.StatusBadRequest, err: oauthUnsupportedGrantType, code: 70003,
 			desc: "The device authorization flow is not supported by the Entra emulator; use the authorization code flow with login_hint."})
 	default:
-		writeBodyJSON(w, http.StatusNotFound, map[string]any{"error": "not_found", "error_description": "No such endpoint: /" + path})
+		writeBodyJSON(w, http.StatusNotFound, map[string]any{paramError: "not_found", paramErrorDescription: "No such endpoint: /" + path})
 	}
 }
 
@@ -89,9 +110,9 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, _ *http.Request, seg stri
 		"jwks_uri":                              base + "/discovery/v2.0/keys",
 		"response_modes_supported":              []string{"query", "fragment", "form_post"},
 		"subject_types_supported":               []string{"pairwise"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
-		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
+		"id_token_signing_alg_values_supported": []string{algRS256},
+		"response_types_supported":              []string{responseTypeCode, "id_token", "code id_token", "id_token token"},
+		"scopes_supported":                      oidcScopes,
 		"issuer":                                issuer,
 		"request_uri_parameter_supported":       false,
 		"userinfo_endpoint":                     s.url + "/oidc/userinfo",
@@ -100,10 +121,10 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, _ *http.Request, seg stri
 		"http_logout_supported":                 true,
 		"frontchannel_logout_supported":         true,
 		"end_session_endpoint":                  base + "/oauth2/v2.0/logout",
-		"claims_supported": []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
-			"msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver",
-			"at_hash", "c_hash", "email"},
-		"code_challenge_methods_supported": []string{"plain", "S256"},
+		"claims_supported": []string{claimSubject, claimIssuer, "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
+			"msgraph_host", claimAudience, claimExpires, claimIssuedAt, "auth_time", "acr", claimNonce, claimPreferredUsername, claimName,
+			claimTenantID, claimVersion, "at_hash", "c_hash", claimEmail},
+		"code_challenge_methods_supported": []string{pkceMethodPlain, pkceMethodS256},
 		"grant_types_supported":            []string{"authorization_code", "refresh_token", "client_credentials"},
 		"kerberos_endpoint":                base + "/kerberos",
 		"tenant_region_scope":              "EU",
@@ -130,16 +151,16 @@ func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 		user = *u
 	}
 	t.mu.Unlock()
-	if u == nil || !who.perms["openid"] {
+	if u == nil || !who.perms[scopeOpenID] {
 		writeGraphError(w, r, errUnauthorized("The userinfo endpoint needs a user token with the openid scope."))
 		return
 	}
 	writeBodyJSON(w, http.StatusOK, map[string]any{
-		"sub":         pairwiseSubject(user.ID, who.appID),
-		"name":        user.DisplayName,
+		claimSubject:  pairwiseSubject(user.ID, who.appID),
+		claimName:     user.DisplayName,
 		"family_name": user.Surname,
 		"given_name":  user.GivenName,
-		"email":       user.Mail,
+		claimEmail:    user.Mail,
 	})
 }
 
@@ -161,13 +182,13 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	desc := fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s",
 		e.code, e.desc, ids.request, ids.client, now.Format("2006-01-02 15:04:05Z"))
 	writeBodyJSON(w, e.status, map[string]any{
-		"error":             e.err,
-		"error_description": desc,
-		"error_codes":       []int{e.code},
-		"timestamp":         now.Format("2006-01-02 15:04:05Z"),
-		"trace_id":          ids.request,
-		"correlation_id":    ids.client,
-		"error_uri":         fmt.Sprintf("%s/error?code=%d", requestBase(r), e.code),
+		paramError:            e.err,
+		paramErrorDescription: desc,
+		"error_codes":         []int{e.code},
+		"timestamp":           now.Format("2006-01-02 15:04:05Z"),
+		"trace_id":            ids.request,
+		"correlation_id":      ids.client,
+		"error_uri":           fmt.Sprintf("%s/error?code=%d", requestBase(r), e.code),
 	})
 }
 

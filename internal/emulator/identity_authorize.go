@@ -9,20 +9,37 @@ import (
 	"strings"
 )
 
+// responseTypeCode is the response_type of the authorization code flow, the
+// only one the emulator serves.
+const responseTypeCode = "code"
+
+// PKCE code challenge methods (RFC 7636 section 4.2).
+const (
+	pkceMethodPlain = "plain"
+	pkceMethodS256  = "S256"
+)
+
+// Parameters of a successful authorization response (RFC 6749 section
+// 4.1.2); errors use paramError and paramErrorDescription.
+const (
+	paramCode  = "code"
+	paramState = "state"
+)
+
 // serveAuthorize is the authorization endpoint. There is no browser: it
 // signs in a seeded test user (login_hint picks which, default the first)
 // and redirects with a code, but only to a redirect URI the application has
 // registered. Anything it cannot redirect safely is shown as an error page.
 func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, t *Tenant) {
 	if err := r.ParseForm(); err != nil {
-		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 900144, desc: "The request is not a valid form."})
+		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144, desc: "The request is not a valid form."})
 		return
 	}
 	s.counters.update(func(c *Counters) { c.ByOperation["authorize"]++ })
 	q := r.Form
 	clientID := q.Get("client_id")
 	if clientID == "" {
-		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 900144,
+		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144,
 			desc: "The request body must contain the following parameter: 'client_id'."})
 		return
 	}
@@ -47,34 +64,34 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, t *Tenan
 	}
 	redirectURI := q.Get("redirect_uri")
 	if !isRegisteredRedirect(&a, redirectURI) {
-		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 50011,
+		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 50011,
 			desc: fmt.Sprintf("The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", redirectURI, a.AppID)})
 		return
 	}
 
 	// From here on errors go back to the (registered) client.
 	mode := q.Get("response_mode")
-	state := q.Get("state")
+	state := q.Get(paramState)
 	fail := func(errCode string, code int, desc string) {
-		redirectBack(w, r, redirectURI, mode, url.Values{"error": {errCode},
-			"error_description": {fmt.Sprintf("AADSTS%d: %s", code, desc)}, "state": {state}})
+		redirectBack(w, r, redirectURI, mode, url.Values{paramError: {errCode},
+			paramErrorDescription: {fmt.Sprintf("AADSTS%d: %s", code, desc)}, paramState: {state}})
 	}
-	if rt := q.Get("response_type"); rt != "code" {
-		fail("unsupported_response_type", 700054, fmt.Sprintf("response_type '%s' is not supported by the Entra emulator; use 'code'.", rt))
+	if rt := q.Get("response_type"); rt != responseTypeCode {
+		fail(oauthUnsupportedResponseType, 700054, fmt.Sprintf("response_type '%s' is not supported by the Entra emulator; use 'code'.", rt))
 		return
 	}
 	scope := q.Get("scope")
 	if strings.TrimSpace(scope) == "" {
-		fail("invalid_request", 900144, "The request body must contain the following parameter: 'scope'.")
+		fail(oauthInvalidRequest, 900144, "The request body must contain the following parameter: 'scope'.")
 		return
 	}
 	method := q.Get("code_challenge_method")
 	challenge := q.Get("code_challenge")
 	if challenge != "" && method == "" {
-		method = "plain"
+		method = pkceMethodPlain
 	}
-	if challenge != "" && method != "plain" && method != "S256" {
-		fail("invalid_request", 501491, "Invalid code_challenge_method: use S256 or plain.")
+	if challenge != "" && method != pkceMethodPlain && method != pkceMethodS256 {
+		fail(oauthInvalidRequest, 501491, "Invalid code_challenge_method: use S256 or plain.")
 		return
 	}
 	user := users[0]
@@ -83,7 +100,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, t *Tenan
 			return strings.EqualFold(u.UserPrincipalName, hint) || strings.EqualFold(u.Mail, hint) || strings.EqualFold(u.ID, hint)
 		})
 		if i < 0 {
-			writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 50034,
+			writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 50034,
 				desc: fmt.Sprintf("The user account %s does not exist in the %s directory. To sign into this application, the account must be added to the directory.", hint, t.id)})
 			return
 		}
@@ -96,7 +113,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, t *Tenan
 		challenge: challenge, challengeMethod: method, expires: s.now().Add(authCodeLifetime),
 	}
 	t.mu.Unlock()
-	redirectBack(w, r, redirectURI, mode, url.Values{"code": {code}, "state": {state}, "session_state": {pairwiseSubject(user.ID, "session")}})
+	redirectBack(w, r, redirectURI, mode, url.Values{paramCode: {code}, paramState: {state}, "session_state": {pairwiseSubject(user.ID, "session")}})
 }
 
 // isRegisteredRedirect requires an exact match with a web, SPA or public
@@ -147,7 +164,7 @@ var signedOutPage = template.Must(template.New("signed_out").Parse(`<!DOCTYPE ht
 // logout URL or a redirect URI); otherwise it shows the signed-out page.
 func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request, t *Tenant) {
 	if err := r.ParseForm(); err != nil {
-		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 900144, desc: "The request is not a valid form."})
+		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144, desc: "The request is not a valid form."})
 		return
 	}
 	s.counters.update(func(c *Counters) { c.ByOperation["logout"]++ })
@@ -158,7 +175,7 @@ func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request, t *Tenant) 
 		if hint := q.Get("id_token_hint"); hint != "" {
 			// An expired hint still identifies the client.
 			if claims, err := s.signer.verifySignature(hint); err == nil {
-				clientID, _ = claims["aud"].(string)
+				clientID, _ = claims[claimAudience].(string)
 			}
 		}
 	}
@@ -174,8 +191,8 @@ func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request, t *Tenant) 
 			t.mu.Unlock()
 			if ok {
 				vals := url.Values{}
-				if st := q.Get("state"); st != "" {
-					vals.Set("state", st)
+				if st := q.Get(paramState); st != "" {
+					vals.Set(paramState, st)
 				}
 				dest := target
 				if len(vals) > 0 {

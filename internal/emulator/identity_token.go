@@ -22,9 +22,17 @@ const (
 	jwtBearerType        = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 )
 
+// The OpenID Connect scopes.
+const (
+	scopeOpenID        = "openid"
+	scopeProfile       = "profile"
+	scopeEmail         = "email"
+	scopeOfflineAccess = "offline_access"
+)
+
 // oidcScopes are the OpenID Connect scopes; they select ID token and
 // refresh token issuance and appear in Graph's scp when consented.
-var oidcScopes = []string{"openid", "profile", "email", "offline_access"}
+var oidcScopes = []string{scopeOpenID, scopeProfile, scopeEmail, scopeOfflineAccess}
 
 // authCode is an issued, not yet redeemed authorization code.
 type authCode struct {
@@ -50,12 +58,12 @@ type clientAuth struct {
 // serveToken is the token endpoint.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, seg string, t *Tenant) {
 	if r.Method != http.MethodPost {
-		writeOAuthError(w, r, &oauthError{status: http.StatusMethodNotAllowed, err: "invalid_request", code: 900561,
+		writeOAuthError(w, r, &oauthError{status: http.StatusMethodNotAllowed, err: oauthInvalidRequest, code: 900561,
 			desc: "The endpoint only accepts POST requests."})
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, r, &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 900144, desc: "The request body is not a valid form."})
+		writeOAuthError(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144, desc: "The request body is not a valid form."})
 		return
 	}
 	grant := r.PostForm.Get("grant_type")
@@ -69,7 +77,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, seg string, 
 		clientID = basicID
 	}
 	if clientID == "" {
-		writeOAuthError(w, r, &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 900144,
+		writeOAuthError(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144,
 			desc: "The request body must contain the following parameter: 'client_id'."})
 		return
 	}
@@ -99,10 +107,10 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, seg string, 
 	case "refresh_token":
 		resp, oerr = s.refreshToken(r, t, in)
 	case "":
-		oerr = &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 900144,
+		oerr = &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144,
 			desc: "The request body must contain the following parameter: 'grant_type'."}
 	default:
-		oerr = &oauthError{status: http.StatusBadRequest, err: "unsupported_grant_type", code: 70003,
+		oerr = &oauthError{status: http.StatusBadRequest, err: oauthUnsupportedGrantType, code: 70003,
 			desc: fmt.Sprintf("The app requested an unsupported grant type '%s'.", grant)}
 	}
 	if oerr != nil {
@@ -123,7 +131,7 @@ type tokenRequest struct {
 func (in tokenRequest) get(k string) string { return in.form.PostForm.Get(k) }
 
 func errUnknownClient(clientID, tenant string) *oauthError {
-	return &oauthError{status: http.StatusBadRequest, err: "unauthorized_client", code: 700016,
+	return &oauthError{status: http.StatusBadRequest, err: oauthUnauthorizedClient, code: 700016,
 		desc: fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenant)}
 }
 
@@ -154,16 +162,16 @@ func (s *Server) authenticateClient(r *http.Request, t *Tenant, in tokenRequest,
 				continue
 			}
 			if (c.EndDateTime != nil && !now.Before(*c.EndDateTime)) || (c.StartDateTime != nil && now.Before(*c.StartDateTime)) {
-				return clientAuth{}, &oauthError{status: http.StatusUnauthorized, err: "invalid_client", code: 7000222,
+				return clientAuth{}, &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 7000222,
 					desc: fmt.Sprintf("The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", a.AppID)}
 			}
 			return clientAuth{acr: "1"}, nil
 		}
-		return clientAuth{}, &oauthError{status: http.StatusUnauthorized, err: "invalid_client", code: 7000215,
+		return clientAuth{}, &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 7000215,
 			desc: fmt.Sprintf("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", a.AppID)}
 	case assertion != "":
 		if in.get("client_assertion_type") != jwtBearerType {
-			return clientAuth{}, &oauthError{status: http.StatusBadRequest, err: "invalid_request", code: 700024,
+			return clientAuth{}, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 700024,
 				desc: "The client_assertion_type must be " + jwtBearerType + "."}
 		}
 		if oerr := s.verifyClientAssertion(r, t, &a, assertion, in.tokenURL, now); oerr != nil {
@@ -173,7 +181,7 @@ func (s *Server) authenticateClient(r *http.Request, t *Tenant, in tokenRequest,
 	case publicAllowed:
 		return clientAuth{acr: "0"}, nil
 	}
-	return clientAuth{}, &oauthError{status: http.StatusUnauthorized, err: "invalid_client", code: 7000218,
+	return clientAuth{}, &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 7000218,
 		desc: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
 }
 
@@ -205,11 +213,11 @@ func (t *Tenant) resolveScopeLocked(scope string) (resolvedScope, *oauthError) {
 		}
 		sp := t.spByIdentifierLocked(ident)
 		if sp == nil {
-			return out, &oauthError{status: http.StatusBadRequest, err: "invalid_resource", code: 500011,
+			return out, &oauthError{status: http.StatusBadRequest, err: oauthInvalidResource, code: 500011,
 				desc: fmt.Sprintf("The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", ident, t.id)}
 		}
 		if out.resource != nil && out.resource.ID != sp.ID {
-			return out, &oauthError{status: http.StatusBadRequest, err: "invalid_scope", code: 28000,
+			return out, &oauthError{status: http.StatusBadRequest, err: oauthInvalidScope, code: 28000,
 				desc: "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope " + scope + " is not valid."}
 		}
 		out.resource, resourceID = sp, ident
@@ -267,7 +275,7 @@ func (s *Server) clientCredentials(r *http.Request, t *Tenant, in tokenRequest) 
 	}
 	scope := strings.Join(fields, " ")
 	if len(fields) != 1 || !strings.HasSuffix(fields[0], "/.default") {
-		return nil, &oauthError{status: http.StatusBadRequest, err: "invalid_scope", code: 1002012,
+		return nil, &oauthError{status: http.StatusBadRequest, err: oauthInvalidScope, code: 1002012,
 			desc: fmt.Sprintf("The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", scope)}
 	}
 	t.mu.Lock()
@@ -282,35 +290,41 @@ func (s *Server) clientCredentials(r *http.Request, t *Tenant, in tokenRequest) 
 	}
 	now := s.now()
 	claims := t.baseAccessClaims(res.audience, in.clientID, auth, now)
-	claims["oid"], claims["sub"], claims["idtyp"] = client.ID, client.ID, "app"
+	claims[claimObjectID], claims[claimSubject], claims[claimIdentityType] = client.ID, client.ID, "app"
 	if roles := t.rolesLocked(client.ID, res.resource); len(roles) > 0 {
-		claims["roles"] = roles
+		claims[claimRoles] = roles
 	}
 	at, err := s.signer.sign(claims)
 	if err != nil {
 		return nil, serverError(err)
 	}
+	return accessTokenResponse(at), nil
+}
+
+// accessTokenResponse is the token endpoint's answer carrying an access
+// token; callers add scope, id_token and refresh_token as they apply.
+func accessTokenResponse(accessToken string) map[string]any {
 	return map[string]any{
 		"token_type": "Bearer", "expires_in": int(accessTokenLifetime.Seconds()) - 1,
-		"ext_expires_in": int(accessTokenLifetime.Seconds()) - 1, "access_token": at,
-	}, nil
+		"ext_expires_in": int(accessTokenLifetime.Seconds()) - 1, "access_token": accessToken,
+	}
 }
 
 func errMissingSP(clientID, tenantID string) *oauthError {
-	return &oauthError{status: http.StatusUnauthorized, err: "invalid_client", code: 7000229,
+	return &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 7000229,
 		desc: fmt.Sprintf("The client application %s is missing service principal in the tenant %s. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119", clientID, tenantID)}
 }
 
 func serverError(err error) *oauthError {
-	return &oauthError{status: http.StatusInternalServerError, err: "server_error", code: 90033, desc: "A transient error has occurred: " + err.Error()}
+	return &oauthError{status: http.StatusInternalServerError, err: oauthServerError, code: 90033, desc: "A transient error has occurred: " + err.Error()}
 }
 
 // baseAccessClaims are the claims every access token carries.
 func (t *Tenant) baseAccessClaims(aud, clientID string, auth clientAuth, now time.Time) jwt.MapClaims {
 	return jwt.MapClaims{
-		"aud": aud, "iss": t.Issuer(), "iat": now.Unix(), "nbf": now.Unix(),
-		"exp": now.Add(accessTokenLifetime).Unix(), "tid": t.id, "azp": clientID, "appid": clientID,
-		"azpacr": auth.acr, "appidacr": auth.acr, "ver": "2.0", "uti": strings.ReplaceAll(uuid.NewString(), "-", "")[:22],
+		claimAudience: aud, claimIssuer: t.Issuer(), claimIssuedAt: now.Unix(), claimNotBefore: now.Unix(),
+		claimExpires: now.Add(accessTokenLifetime).Unix(), claimTenantID: t.id, claimAuthorizedParty: clientID, claimAppID: clientID,
+		claimAzpACR: auth.acr, claimAppIDACR: auth.acr, claimVersion: "2.0", claimTokenID: strings.ReplaceAll(uuid.NewString(), "-", "")[:22],
 	}
 }
 
@@ -357,28 +371,69 @@ func (s *Server) userTokens(t *Tenant, clientID, userID, scope, nonce string, au
 	now := s.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.appByAppIDLocked(clientID) == nil {
-		return nil, errUnknownClient(clientID, t.id)
-	}
-	client := t.spByAppIDLocked(clientID)
-	if client == nil {
-		return nil, errMissingSP(clientID, t.id)
-	}
-	u := t.userByIDLocked(userID)
-	if u == nil {
-		return nil, &oauthError{status: http.StatusBadRequest, err: "invalid_grant", code: 50034,
-			desc: fmt.Sprintf("The user account %s does not exist in the %s directory.", userID, t.id)}
+	client, u, oerr := t.userTokenPartiesLocked(clientID, userID)
+	if oerr != nil {
+		return nil, oerr
 	}
 	res, oerr := t.resolveScopeLocked(scope)
 	if oerr != nil {
 		return nil, oerr
 	}
 	granted := t.grantedScopesLocked(client.ID, res.resource.ID, u.ID)
-	var scp []string
 	requested := res.names
 	if res.resource.ID == t.graphSPID {
 		requested = append(slices.Clone(res.oidc), res.names...)
 	}
+	scp := consentedScopes(requested, granted)
+	claims := t.baseAccessClaims(res.audience, clientID, auth, now)
+	sub := pairwiseSubject(u.ID, clientID)
+	claims[claimObjectID], claims[claimSubject], claims[claimName], claims[claimPreferredUsername] = u.ID, sub, u.DisplayName, u.UserPrincipalName
+	if len(scp) > 0 {
+		claims[claimScopes] = strings.Join(scp, " ")
+	}
+	at, err := s.signer.sign(claims)
+	if err != nil {
+		return nil, serverError(err)
+	}
+	out := accessTokenResponse(at)
+	out["scope"] = responseScope(res, scp)
+	if slices.Contains(res.oidc, scopeOpenID) {
+		idt, err := s.signer.sign(t.idTokenClaimsLocked(res, clientID, u, sub, nonce, now))
+		if err != nil {
+			return nil, serverError(err)
+		}
+		out["id_token"] = idt
+	}
+	if slices.Contains(res.oidc, scopeOfflineAccess) {
+		rt := newOpaque()
+		t.refresh[rt] = &refreshGrant{clientID: clientID, userID: u.ID, scope: scope, expires: now.Add(refreshTokenLifetime)}
+		out["refresh_token"] = rt
+	}
+	return out, nil
+}
+
+// userTokenPartiesLocked finds the client's service principal and the user
+// a user token is for, refusing unknown clients and users.
+func (t *Tenant) userTokenPartiesLocked(clientID, userID string) (*ServicePrincipal, *User, *oauthError) {
+	if t.appByAppIDLocked(clientID) == nil {
+		return nil, nil, errUnknownClient(clientID, t.id)
+	}
+	client := t.spByAppIDLocked(clientID)
+	if client == nil {
+		return nil, nil, errMissingSP(clientID, t.id)
+	}
+	u := t.userByIDLocked(userID)
+	if u == nil {
+		return nil, nil, &oauthError{status: http.StatusBadRequest, err: oauthInvalidGrant, code: 50034,
+			desc: fmt.Sprintf("The user account %s does not exist in the %s directory.", userID, t.id)}
+	}
+	return client, u, nil
+}
+
+// consentedScopes is the scp of a user token: the requested scopes that
+// were granted, with ".default" standing for every granted scope.
+func consentedScopes(requested, granted []string) []string {
+	var scp []string
 	for _, n := range requested {
 		if n == ".default" {
 			for _, gs := range granted {
@@ -392,54 +447,40 @@ func (s *Server) userTokens(t *Tenant, clientID, userID, scope, nonce string, au
 			scp = append(scp, n)
 		}
 	}
-	claims := t.baseAccessClaims(res.audience, clientID, auth, now)
-	sub := pairwiseSubject(u.ID, clientID)
-	claims["oid"], claims["sub"], claims["name"], claims["preferred_username"] = u.ID, sub, u.DisplayName, u.UserPrincipalName
-	if len(scp) > 0 {
-		claims["scp"] = strings.Join(scp, " ")
-	}
-	at, err := s.signer.sign(claims)
-	if err != nil {
-		return nil, serverError(err)
-	}
-	out := map[string]any{
-		"token_type": "Bearer", "expires_in": int(accessTokenLifetime.Seconds()) - 1,
-		"ext_expires_in": int(accessTokenLifetime.Seconds()) - 1, "access_token": at,
-	}
+	return scp
+}
+
+// responseScope is the scope member of a user token response: the OIDC
+// scopes requested plus the granted permissions qualified by the audience.
+func responseScope(res resolvedScope, scp []string) string {
 	respScopes := slices.Clone(res.oidc)
 	for _, n := range scp {
 		if !slices.Contains(oidcScopes, n) {
 			respScopes = append(respScopes, strings.TrimSuffix(res.audience, "/")+"/"+n)
 		}
 	}
-	out["scope"] = strings.Join(respScopes, " ")
-	if slices.Contains(res.oidc, "openid") {
-		idClaims := jwt.MapClaims{
-			"aud": clientID, "iss": t.Issuer(), "iat": now.Unix(), "nbf": now.Unix(),
-			"exp": now.Add(accessTokenLifetime).Unix(), "tid": t.id, "oid": u.ID, "sub": sub, "ver": "2.0",
-		}
-		if nonce != "" {
-			idClaims["nonce"] = nonce
-		}
-		if slices.Contains(res.oidc, "profile") {
-			idClaims["name"], idClaims["preferred_username"] = u.DisplayName, u.UserPrincipalName
-		}
-		a := t.appByAppIDLocked(clientID)
-		if slices.Contains(res.oidc, "email") || (a.OptionalClaims != nil && slices.ContainsFunc(a.OptionalClaims.IDToken, func(c OptionalClaim) bool { return c.Name == "email" })) {
-			idClaims["email"] = u.Mail
-		}
-		idt, err := s.signer.sign(idClaims)
-		if err != nil {
-			return nil, serverError(err)
-		}
-		out["id_token"] = idt
+	return strings.Join(respScopes, " ")
+}
+
+// idTokenClaimsLocked are the claims of the ID token issued to clientID for
+// user u: profile claims with the profile scope, email with the email scope
+// or the email optional claim.
+func (t *Tenant) idTokenClaimsLocked(res resolvedScope, clientID string, u *User, sub, nonce string, now time.Time) jwt.MapClaims {
+	idClaims := jwt.MapClaims{
+		claimAudience: clientID, claimIssuer: t.Issuer(), claimIssuedAt: now.Unix(), claimNotBefore: now.Unix(),
+		claimExpires: now.Add(accessTokenLifetime).Unix(), claimTenantID: t.id, claimObjectID: u.ID, claimSubject: sub, claimVersion: "2.0",
 	}
-	if slices.Contains(res.oidc, "offline_access") {
-		rt := newOpaque()
-		t.refresh[rt] = &refreshGrant{clientID: clientID, userID: u.ID, scope: scope, expires: now.Add(refreshTokenLifetime)}
-		out["refresh_token"] = rt
+	if nonce != "" {
+		idClaims[claimNonce] = nonce
 	}
-	return out, nil
+	if slices.Contains(res.oidc, scopeProfile) {
+		idClaims[claimName], idClaims[claimPreferredUsername] = u.DisplayName, u.UserPrincipalName
+	}
+	a := t.appByAppIDLocked(clientID)
+	if slices.Contains(res.oidc, scopeEmail) || (a.OptionalClaims != nil && slices.ContainsFunc(a.OptionalClaims.IDToken, func(c OptionalClaim) bool { return c.Name == claimEmail })) {
+		idClaims[claimEmail] = u.Mail
+	}
+	return idClaims
 }
 
 // pairwiseSubject is Entra's per-application user identifier.
@@ -450,17 +491,17 @@ func pairwiseSubject(userID, clientID string) string {
 
 func (s *Server) authorizationCode(r *http.Request, t *Tenant, in tokenRequest) (map[string]any, *oauthError) {
 	now := s.now()
-	code := in.get("code")
+	code := in.get(paramCode)
 	t.mu.Lock()
 	c := t.codes[code]
 	if c == nil || !now.Before(c.expires) || !strings.EqualFold(c.clientID, in.clientID) {
 		t.mu.Unlock()
-		return nil, &oauthError{status: http.StatusBadRequest, err: "invalid_grant", code: 70008,
+		return nil, &oauthError{status: http.StatusBadRequest, err: oauthInvalidGrant, code: 70008,
 			desc: "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."}
 	}
 	if c.redeemed {
 		t.mu.Unlock()
-		return nil, &oauthError{status: http.StatusBadRequest, err: "invalid_grant", code: 54005,
+		return nil, &oauthError{status: http.StatusBadRequest, err: oauthInvalidGrant, code: 54005,
 			desc: "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."}
 	}
 	cc := *c
@@ -472,13 +513,13 @@ func (s *Server) authorizationCode(r *http.Request, t *Tenant, in tokenRequest) 
 	t.mu.Unlock()
 
 	if in.get("redirect_uri") != cc.redirectURI {
-		return nil, &oauthError{status: http.StatusBadRequest, err: "invalid_grant", code: 50011,
+		return nil, &oauthError{status: http.StatusBadRequest, err: oauthInvalidGrant, code: 50011,
 			desc: fmt.Sprintf("The redirect URI '%s' specified in the request does not match the redirect URI used in the authorization request.", in.get("redirect_uri"))}
 	}
 	if cc.challenge != "" {
 		verifier := in.get("code_verifier")
 		if verifier == "" || !pkceMatches(cc.challenge, cc.challengeMethod, verifier) {
-			return nil, &oauthError{status: http.StatusBadRequest, err: "invalid_grant", code: 501481,
+			return nil, &oauthError{status: http.StatusBadRequest, err: oauthInvalidGrant, code: 501481,
 				desc: "The Code_Verifier does not match the code_challenge supplied in the authorization request."}
 		}
 	}
@@ -496,7 +537,7 @@ func (s *Server) authorizationCode(r *http.Request, t *Tenant, in tokenRequest) 
 
 func pkceMatches(challenge, method, verifier string) bool {
 	want := verifier
-	if strings.EqualFold(method, "S256") {
+	if strings.EqualFold(method, pkceMethodS256) {
 		sum := sha256.Sum256([]byte(verifier))
 		want = base64.RawURLEncoding.EncodeToString(sum[:])
 	}
@@ -518,7 +559,7 @@ func (s *Server) refreshToken(r *http.Request, t *Tenant, in tokenRequest) (map[
 	}
 	t.mu.Unlock()
 	if g == nil || !now.Before(gc.expires) || !strings.EqualFold(gc.clientID, in.clientID) {
-		return nil, &oauthError{status: http.StatusBadRequest, err: "invalid_grant", code: 70008,
+		return nil, &oauthError{status: http.StatusBadRequest, err: oauthInvalidGrant, code: 70008,
 			desc: "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."}
 	}
 	auth, oerr := s.authenticateClient(r, t, in, public)
@@ -529,9 +570,9 @@ func (s *Server) refreshToken(r *http.Request, t *Tenant, in tokenRequest) (map[
 	if scope == "" {
 		scope = gc.scope
 	}
-	if !slices.Contains(strings.Fields(scope), "offline_access") {
+	if !slices.Contains(strings.Fields(scope), scopeOfflineAccess) {
 		// A refresh keeps offline access; Entra always returns a new one.
-		scope += " offline_access"
+		scope += " " + scopeOfflineAccess
 	}
 	return s.userTokens(t, in.clientID, gc.userID, scope, "", auth)
 }

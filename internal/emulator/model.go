@@ -12,6 +12,50 @@ import (
 // unexported fields, which JSON ignores and callers outside the package
 // cannot read from the deep copies the Tenant accessors return.
 
+// Graph resource (entity type) names, as Graph's error messages name them.
+const (
+	resourceApplication                 = "Application"
+	resourceServicePrincipal            = "ServicePrincipal"
+	resourceUser                        = "User"
+	resourceDirectoryObject             = "DirectoryObject"
+	resourceAppRoleAssignment           = "AppRoleAssignment"
+	resourceOAuth2PermissionGrant       = "OAuth2PermissionGrant"
+	resourceFederatedIdentityCredential = "FederatedIdentityCredential"
+	resourcePasswordCredential          = "PasswordCredential"
+	resourceKeyCredential               = "KeyCredential"
+)
+
+// Graph property names the handlers address directly: in request bodies,
+// $filter, alternate keys (applications(uniqueName='..')) and error targets.
+const (
+	propAppID       = "appId"
+	propDisplayName = "displayName"
+	propUniqueName  = "uniqueName"
+	propName        = "name"
+	propIssuer      = "issuer"
+)
+
+// Values of the directory model's enumerations.
+const (
+	// servicePrincipalTypeApplication is servicePrincipal.servicePrincipalType
+	// of an application's service principal.
+	servicePrincipalTypeApplication = "Application"
+	// appRoleAssignment.principalType.
+	principalTypeServicePrincipal = "ServicePrincipal"
+	principalTypeUser             = "User"
+	// appRole.allowedMemberTypes.
+	memberTypeUser        = "User"
+	memberTypeApplication = "Application"
+	// permissionScope.type.
+	scopeTypeUser  = "User"
+	scopeTypeAdmin = "Admin"
+	// resourceAccess.type: a delegated permission or an app role.
+	accessTypeScope = "Scope"
+	accessTypeRole  = "Role"
+	// originApplication is the origin of permissions the application defines.
+	originApplication = "Application"
+)
+
 // Application is a Graph application object (an "app registration").
 type Application struct {
 	ID                         string                   `json:"id"`

@@ -40,52 +40,52 @@ const (
 
 var (
 	applicationSpec = entitySpec{
-		name: "Application", odataType: "microsoft.graph.application",
+		name: resourceApplication, odataType: "microsoft.graph.application",
 		filterable: map[string]propKind{
-			"id": kindString, "appId": kindString, "displayName": kindString, "uniqueName": kindString,
+			"id": kindString, propAppID: kindString, propDisplayName: kindString, propUniqueName: kindString,
 			"signInAudience": kindString, "publisherDomain": kindString,
 			"identifierUris": kindStringCollection, "tags": kindStringCollection,
 			"web/redirectUris": kindStringCollection, "spa/redirectUris": kindStringCollection,
 			"publicClient/redirectUris": kindStringCollection,
 		},
-		startsWith: []string{"displayName", "uniqueName"},
+		startsWith: []string{propDisplayName, propUniqueName},
 	}
 	servicePrincipalSpec = entitySpec{
-		name: "ServicePrincipal", odataType: "microsoft.graph.servicePrincipal",
+		name: resourceServicePrincipal, odataType: "microsoft.graph.servicePrincipal",
 		filterable: map[string]propKind{
-			"id": kindString, "appId": kindString, "displayName": kindString, "servicePrincipalType": kindString,
+			"id": kindString, propAppID: kindString, propDisplayName: kindString, "servicePrincipalType": kindString,
 			"appOwnerOrganizationId": kindString, "accountEnabled": kindBool,
 			"servicePrincipalNames": kindStringCollection, "tags": kindStringCollection, "replyUrls": kindStringCollection,
 		},
-		startsWith: []string{"displayName"},
+		startsWith: []string{propDisplayName},
 	}
 	grantSpec = entitySpec{
-		name: "OAuth2PermissionGrant", odataType: "microsoft.graph.oAuth2PermissionGrant",
+		name: resourceOAuth2PermissionGrant, odataType: "microsoft.graph.oAuth2PermissionGrant",
 		filterable: map[string]propKind{
 			"id": kindString, "clientId": kindString, "resourceId": kindString, "consentType": kindString, "principalId": kindString,
 		},
 	}
 	assignmentSpec = entitySpec{
-		name: "AppRoleAssignment", odataType: "microsoft.graph.appRoleAssignment",
+		name: resourceAppRoleAssignment, odataType: "microsoft.graph.appRoleAssignment",
 		filterable: map[string]propKind{
 			"id": kindString, "principalId": kindString, "resourceId": kindString, "appRoleId": kindString, "principalType": kindString,
 		},
 	}
 	ficSpec = entitySpec{
-		name: "FederatedIdentityCredential", odataType: "microsoft.graph.federatedIdentityCredential",
-		filterable: map[string]propKind{"id": kindString, "name": kindString, "subject": kindString, "issuer": kindString},
-		startsWith: []string{"name"},
+		name: resourceFederatedIdentityCredential, odataType: "microsoft.graph.federatedIdentityCredential",
+		filterable: map[string]propKind{"id": kindString, propName: kindString, "subject": kindString, propIssuer: kindString},
+		startsWith: []string{propName},
 	}
 	userSpec = entitySpec{
-		name: "User", odataType: "microsoft.graph.user",
+		name: resourceUser, odataType: "microsoft.graph.user",
 		filterable: map[string]propKind{
-			"id": kindString, "userPrincipalName": kindString, "mail": kindString, "displayName": kindString,
+			"id": kindString, "userPrincipalName": kindString, "mail": kindString, propDisplayName: kindString,
 			"givenName": kindString, "surname": kindString,
 		},
-		startsWith: []string{"displayName", "userPrincipalName", "mail", "givenName", "surname"},
+		startsWith: []string{propDisplayName, "userPrincipalName", "mail", "givenName", "surname"},
 	}
 	directoryObjectSpec = entitySpec{
-		name: "DirectoryObject", odataType: "microsoft.graph.directoryObject",
+		name: resourceDirectoryObject, odataType: "microsoft.graph.directoryObject",
 		filterable: map[string]propKind{"id": kindString},
 	}
 )
@@ -115,7 +115,7 @@ func parseListQuery(q url.Values, spec entitySpec, sample map[string]any) (*list
 			return nil, errUnsupportedQuery("The query option '%s' is not supported by this emulator for %s.", key, spec.name)
 		default:
 			if strings.HasPrefix(key, "$") {
-				return nil, &graphError{status: 400, code: "BadRequest", message: fmt.Sprintf("The query parameter '%s' is not supported.", key)}
+				return nil, &graphError{status: 400, code: codeBadRequest, message: fmt.Sprintf("The query parameter '%s' is not supported.", key)}
 			}
 		}
 	}
@@ -159,7 +159,7 @@ func parseSingleQuery(q url.Values, spec entitySpec, sample map[string]any) ([]s
 			return nil, errUnsupportedQuery("The query option '$expand' is not supported by this emulator for %s.", spec.name)
 		default:
 			if strings.HasPrefix(key, "$") {
-				return nil, &graphError{status: 400, code: "BadRequest", message: fmt.Sprintf("The query parameter '%s' is not supported.", key)}
+				return nil, &graphError{status: 400, code: codeBadRequest, message: fmt.Sprintf("The query parameter '%s' is not supported.", key)}
 			}
 		}
 	}
@@ -184,7 +184,7 @@ func parseSelect(s string, spec entitySpec, sample map[string]any) ([]string, *g
 			}
 		}
 		if found == "" {
-			return nil, &graphError{status: 400, code: "BadRequest",
+			return nil, &graphError{status: 400, code: codeBadRequest,
 				message: fmt.Sprintf("Parsing OData Select and Expand failed: Could not find a property named '%s' on type '%s'.", name, spec.odataType)}
 		}
 		if !slices.Contains(out, found) {
@@ -389,51 +389,32 @@ type token struct {
 	text string
 }
 
+// punctuation are the single-character tokens of $filter.
+var punctuation = map[rune]tokKind{'(': tokLParen, ')': tokRParen, ',': tokComma, ':': tokColon}
+
 func lexFilter(src string) ([]token, error) {
 	var out []token
 	rs := []rune(src)
 	for i := 0; i < len(rs); {
 		c := rs[i]
+		if kind, ok := punctuation[c]; ok {
+			out = append(out, token{kind, string(c)})
+			i++
+			continue
+		}
 		switch {
 		case unicode.IsSpace(c):
 			i++
-		case c == '(':
-			out = append(out, token{tokLParen, "("})
-			i++
-		case c == ')':
-			out = append(out, token{tokRParen, ")"})
-			i++
-		case c == ',':
-			out = append(out, token{tokComma, ","})
-			i++
-		case c == ':':
-			out = append(out, token{tokColon, ":"})
-			i++
 		case c == '\'':
-			var sb strings.Builder
-			i++
-			closed := false
-			for i < len(rs) {
-				if rs[i] == '\'' {
-					if i+1 < len(rs) && rs[i+1] == '\'' {
-						sb.WriteRune('\'')
-						i += 2
-						continue
-					}
-					i++
-					closed = true
-					break
-				}
-				sb.WriteRune(rs[i])
-				i++
+			s, next, err := lexString(rs, i)
+			if err != nil {
+				return nil, err
 			}
-			if !closed {
-				return nil, fmt.Errorf("unterminated string literal")
-			}
-			out = append(out, token{tokString, sb.String()})
+			out = append(out, token{tokString, s})
+			i = next
 		case unicode.IsLetter(c) || unicode.IsDigit(c) || c == '_' || c == '$' || c == '@':
 			start := i
-			for i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]) || strings.ContainsRune("_./-$@", rs[i])) {
+			for i < len(rs) && isIdentRune(rs[i]) {
 				i++
 			}
 			out = append(out, token{tokIdent, string(rs[start:i])})
@@ -442,6 +423,31 @@ func lexFilter(src string) ([]token, error) {
 		}
 	}
 	return out, nil
+}
+
+// lexString reads the quoted string literal starting at rs[start] (a
+// quote), where a doubled quote stands for one. It returns the literal's
+// value and the index after its closing quote.
+func lexString(rs []rune, start int) (string, int, error) {
+	var sb strings.Builder
+	for i := start + 1; i < len(rs); i++ {
+		if rs[i] != '\'' {
+			sb.WriteRune(rs[i])
+			continue
+		}
+		if i+1 < len(rs) && rs[i+1] == '\'' {
+			sb.WriteRune('\'')
+			i++
+			continue
+		}
+		return sb.String(), i + 1, nil
+	}
+	return "", 0, fmt.Errorf("unterminated string literal")
+}
+
+// isIdentRune reports whether r may continue an identifier or property path.
+func isIdentRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("_./-$@", r)
 }
 
 type filterParser struct {

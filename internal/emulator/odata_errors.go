@@ -7,6 +7,22 @@ import (
 	"time"
 )
 
+// Graph error codes (error.code in an OData error body).
+const (
+	codeBadRequest                      = "BadRequest"
+	codeRequestBadRequest               = "Request_BadRequest"
+	codeResourceNotFound                = "Request_ResourceNotFound"
+	codeUnsupportedQuery                = "Request_UnsupportedQuery"
+	codeEntityTooLarge                  = "Request_EntityTooLarge"
+	codeMultipleObjectsWithSameKeyValue = "Request_MultipleObjectsWithSameKeyValue"
+	codeAuthorizationRequestDenied      = "Authorization_RequestDenied"
+	codeInvalidAuthenticationToken      = "InvalidAuthenticationToken"
+	codeConcurrencyViolation            = "Directory_ConcurrencyViolation"
+	codeTooManyRequests                 = "TooManyRequests"
+	codeServiceNotAvailable             = "serviceNotAvailable"
+	codeGeneralException                = "generalException"
+)
+
 // graphError is a Graph OData error, written as
 // {"error":{"code","message","details"?,"innerError":{...}}}.
 type graphError struct {
@@ -27,12 +43,12 @@ type errorDetail struct {
 func (e *graphError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.code, e.message) }
 
 func errNotFound(id string) *graphError {
-	return &graphError{status: http.StatusNotFound, code: "Request_ResourceNotFound",
+	return &graphError{status: http.StatusNotFound, code: codeResourceNotFound,
 		message: fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)}
 }
 
 func errBadRequest(msg string, args ...any) *graphError {
-	return &graphError{status: http.StatusBadRequest, code: "Request_BadRequest", message: fmt.Sprintf(msg, args...)}
+	return &graphError{status: http.StatusBadRequest, code: codeRequestBadRequest, message: fmt.Sprintf(msg, args...)}
 }
 
 // errInvalidValue is Graph's answer to a property value it will not store.
@@ -41,21 +57,21 @@ func errInvalidValue(property, resource, why string) *graphError {
 	if why != "" {
 		msg += " " + why
 	}
-	return &graphError{status: http.StatusBadRequest, code: "Request_BadRequest", message: msg,
+	return &graphError{status: http.StatusBadRequest, code: codeRequestBadRequest, message: msg,
 		details: []errorDetail{{Code: "InvalidValue", Message: msg, Target: property}}}
 }
 
 func errForbidden() *graphError {
-	return &graphError{status: http.StatusForbidden, code: "Authorization_RequestDenied",
+	return &graphError{status: http.StatusForbidden, code: codeAuthorizationRequestDenied,
 		message: "Insufficient privileges to complete the operation."}
 }
 
 func errUnauthorized(msg string) *graphError {
-	return &graphError{status: http.StatusUnauthorized, code: "InvalidAuthenticationToken", message: msg}
+	return &graphError{status: http.StatusUnauthorized, code: codeInvalidAuthenticationToken, message: msg}
 }
 
 func errUnsupportedQuery(msg string, args ...any) *graphError {
-	return &graphError{status: http.StatusBadRequest, code: "Request_UnsupportedQuery", message: fmt.Sprintf(msg, args...)}
+	return &graphError{status: http.StatusBadRequest, code: codeUnsupportedQuery, message: fmt.Sprintf(msg, args...)}
 }
 
 // writeGraphError writes e as an OData error body with Graph's innerError.

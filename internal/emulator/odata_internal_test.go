@@ -113,7 +113,7 @@ func FuzzParseFilter(f *testing.F) {
 		f.Add(s)
 	}
 	obj := map[string]any{"displayName": "x", "identifierUris": []any{"a"}}
-	f.Fuzz(func(t *testing.T, s string) {
+	f.Fuzz(func(_ *testing.T, s string) {
 		if expr, err := parseFilter(s, applicationSpec); err == nil {
 			expr.eval(obj)
 		}

@@ -25,7 +25,7 @@ const crmRedirect = "https://crm.example.com/oauth-callback.php"
 // crmApp registers a web app like the operator would for a CRM: redirect
 // URI, logout URL, a secret, a service principal and admin consent for the
 // given delegated scopes on Microsoft Graph.
-func crmApp(t *testing.T, srv *emulator.Server, gc *msgraphsdk.GraphServiceClient, tenant *emulator.Tenant, granted string) (appID, secret string) {
+func crmApp(t *testing.T, gc *msgraphsdk.GraphServiceClient, tenant *emulator.Tenant, granted string) (appID, secret string) {
 	t.Helper()
 	c := ctx(t)
 	a := models.NewApplication()
@@ -63,6 +63,26 @@ func noRedirects(srv *emulator.Server) *http.Client {
 	return c
 }
 
+// getNoRedirect GETs rawURL without following redirects and returns the
+// status, headers and body of the response.
+func getNoRedirect(t *testing.T, srv *emulator.Server, rawURL string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx(t), http.MethodGet, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := noRedirects(srv).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read %s: %v", rawURL, err)
+	}
+	return resp.StatusCode, resp.Header, body
+}
+
 // TestAuthorizationCodeFlowWithOIDC: golang.org/x/oauth2 completes the
 // authorization code flow (PKCE) with a registered redirect URI; go-oidc
 // verifies the ID token against the JWKS; scp holds only granted scopes;
@@ -73,7 +93,7 @@ func TestAuthorizationCodeFlowWithOIDC(t *testing.T) {
 	srv := startServer(t, emulator.Options{})
 	tenant, cred := operatorCredential(t, srv)
 	gc := graphClient(t, srv, cred)
-	appID, secret := crmApp(t, srv, gc, tenant, "openid profile email offline_access User.Read")
+	appID, secret := crmApp(t, gc, tenant, "openid profile email offline_access User.Read")
 	user := tenant.Users()[1]
 	ep := tenant.Endpoints()
 
@@ -86,20 +106,7 @@ func TestAuthorizationCodeFlowWithOIDC(t *testing.T) {
 	nonce := uuid.NewString()
 	authURL := conf.AuthCodeURL("state-123", oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("nonce", nonce), oauth2.SetAuthURLParam("login_hint", user.UserPrincipalName))
-
-	resp, err := noRedirects(srv).Get(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize: status %d", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || !strings.HasPrefix(loc.String(), crmRedirect+"?") || loc.Query().Get("state") != "state-123" {
-		t.Fatalf("authorize redirect: %v", resp.Header.Get("Location"))
-	}
-	code := loc.Query().Get("code")
+	code := authorizeCode(t, srv, authURL, "state-123")
 
 	hc := srv.HTTPClient()
 	c := context.WithValue(oidc.ClientContext(ctx(t), hc), oauth2.HTTPClient, hc)
@@ -111,11 +118,43 @@ func TestAuthorizationCodeFlowWithOIDC(t *testing.T) {
 		t.Errorf("second redemption of a code: %v", err)
 	}
 
+	rawID, _ := tok.Extra("id_token").(string)
+	checkIDToken(c, t, tenant, appID, rawID, user, nonce)
+
+	scp := fmt.Sprint(claimsOf(t, tok.AccessToken)["scp"])
+	if !strings.Contains(scp, "User.Read") || strings.Contains(scp, "Mail.Send") {
+		t.Errorf("scp = %q: want granted User.Read, not ungranted Mail.Send", scp)
+	}
+
+	checkRefreshUntilSecretRemoved(c, t, gc, tenant, conf, tok.RefreshToken)
+	checkUnregisteredRedirectRefused(t, srv, conf)
+	checkLogoutRedirects(t, srv, ep.Logout, appID)
+}
+
+// authorizeCode calls the authorize endpoint and returns the code from its
+// redirect to crmRedirect, which must carry wantState.
+func authorizeCode(t *testing.T, srv *emulator.Server, authURL, wantState string) string {
+	t.Helper()
+	status, header, _ := getNoRedirect(t, srv, authURL)
+	if status != http.StatusFound {
+		t.Fatalf("authorize: status %d", status)
+	}
+	loc, err := url.Parse(header.Get("Location"))
+	if err != nil || !strings.HasPrefix(loc.String(), crmRedirect+"?") || loc.Query().Get("state") != wantState {
+		t.Fatalf("authorize redirect: %v", header.Get("Location"))
+	}
+	return loc.Query().Get("code")
+}
+
+// checkIDToken verifies the ID token with go-oidc against the tenant's
+// discovery document and checks its user claims; a verifier for another
+// client must refuse it.
+func checkIDToken(c context.Context, t *testing.T, tenant *emulator.Tenant, appID, rawID string, user emulator.User, nonce string) {
+	t.Helper()
 	provider, err := oidc.NewProvider(c, tenant.Issuer())
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
-	rawID, _ := tok.Extra("id_token").(string)
 	idt, err := provider.Verifier(&oidc.Config{ClientID: appID}).Verify(c, rawID)
 	if err != nil {
 		t.Fatalf("verify ID token: %v", err)
@@ -141,55 +180,53 @@ func TestAuthorizationCodeFlowWithOIDC(t *testing.T) {
 	if _, err := provider.Verifier(&oidc.Config{ClientID: uuid.NewString()}).Verify(c, rawID); err == nil {
 		t.Error("ID token verified for the wrong audience")
 	}
+}
 
-	scp := fmt.Sprint(claimsOf(t, tok.AccessToken)["scp"])
-	if !strings.Contains(scp, "User.Read") || strings.Contains(scp, "Mail.Send") {
-		t.Errorf("scp = %q: want granted User.Read, not ungranted Mail.Send", scp)
-	}
-
-	// Refresh works while the credential is valid.
-	refreshed, err := conf.TokenSource(c, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+// checkRefreshUntilSecretRemoved: the refresh token works while the
+// client's secret is valid and stops working once it is removed.
+func checkRefreshUntilSecretRemoved(c context.Context, t *testing.T, gc *msgraphsdk.GraphServiceClient, tenant *emulator.Tenant,
+	conf *oauth2.Config, refreshToken string) {
+	t.Helper()
+	refreshed, err := conf.TokenSource(c, &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil || refreshed.AccessToken == "" {
 		t.Fatalf("refresh: %v", err)
 	}
-	app, _ := tenant.ApplicationByAppID(appID)
+	app, _ := tenant.ApplicationByAppID(conf.ClientID)
 	rm := applications.NewItemRemovePasswordPostRequestBody()
 	keyID := uuid.MustParse(app.PasswordCredentials[0].KeyID)
 	rm.SetKeyId(&keyID)
 	if err := gc.Applications().ByApplicationId(app.ID).RemovePassword().Post(ctx(t), rm, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conf.TokenSource(c, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+	if _, err := conf.TokenSource(c, &oauth2.Token{RefreshToken: refreshToken}).Token(); err == nil {
 		t.Error("refresh succeeded after the secret was removed")
 	}
+}
 
-	// An unregistered redirect URI: an error page, never a redirect.
+// checkUnregisteredRedirectRefused: an unregistered redirect URI gets an
+// error page, never a redirect.
+func checkUnregisteredRedirectRefused(t *testing.T, srv *emulator.Server, conf *oauth2.Config) {
+	t.Helper()
 	evil := *conf
 	evil.RedirectURL = "https://evil.example.com/callback"
-	resp, err = noRedirects(srv).Get(evil.AuthCodeURL("s"))
-	if err != nil {
-		t.Fatal(err)
+	status, header, page := getNoRedirect(t, srv, evil.AuthCodeURL("s"))
+	if status != http.StatusBadRequest || header.Get("Location") != "" || !strings.Contains(string(page), "AADSTS50011") {
+		t.Errorf("unregistered redirect: %d location=%q", status, header.Get("Location"))
 	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" || !strings.Contains(string(page), "AADSTS50011") {
-		t.Errorf("unregistered redirect: %d location=%q", resp.StatusCode, resp.Header.Get("Location"))
-	}
+}
 
-	// Logout.
-	logout := func(target string) *http.Response {
-		r, err := noRedirects(srv).Get(ep.Logout + "?" + url.Values{"post_logout_redirect_uri": {target}, "client_id": {appID}}.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.Body.Close()
-		return r
+// checkLogoutRedirects: logout redirects to a registered URL only.
+func checkLogoutRedirects(t *testing.T, srv *emulator.Server, logoutURL, appID string) {
+	t.Helper()
+	logout := func(target string) (int, http.Header) {
+		status, header, _ := getNoRedirect(t, srv, logoutURL+"?"+url.Values{"post_logout_redirect_uri": {target}, "client_id": {appID}}.Encode())
+		return status, header
 	}
-	if r := logout("https://crm.example.com/"); r.StatusCode != http.StatusFound || r.Header.Get("Location") != "https://crm.example.com/" {
-		t.Errorf("logout to registered URL: %d %q", r.StatusCode, r.Header.Get("Location"))
+	if status, h := logout("https://crm.example.com/"); status != http.StatusFound || h.Get("Location") != "https://crm.example.com/" {
+		t.Errorf("logout to registered URL: %d %q", status, h.Get("Location"))
 	}
-	if r := logout("https://evil.example.com/"); r.StatusCode != http.StatusOK || r.Header.Get("Location") != "" {
-		t.Errorf("logout to unregistered URL: %d %q", r.StatusCode, r.Header.Get("Location"))
+	if status, h := logout("https://evil.example.com/"); status != http.StatusOK || h.Get("Location") != "" {
+		t.Errorf("logout to unregistered URL: %d %q", status, h.Get("Location"))
 	}
 }
 
@@ -230,7 +267,7 @@ func TestRolesOnlyForConsentedAppRoles(t *testing.T) {
 		t.Fatalf("assign: %v", err)
 	}
 	_, err = gc.ServicePrincipals().ByServicePrincipalId(*graphSP.GetId()).AppRoleAssignedTo().Post(c, assignment, nil)
-	odataError(t, err, http.StatusBadRequest, "Request_BadRequest")
+	assertODataError(t, err, http.StatusBadRequest, "Request_BadRequest")
 
 	roles, _ := claimsOf(t, clientSecretToken(t, srv, tenant.ID(), appID, secret).AccessToken)["roles"].([]any)
 	if len(roles) != 1 || roles[0] != "User.Read.All" {

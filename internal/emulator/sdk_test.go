@@ -130,6 +130,13 @@ func odataError(t *testing.T, err error, status int, code string) *odataerrors.O
 	return oe
 }
 
+// assertODataError asserts err is an ODataError with the given status and
+// code, for callers that do not inspect the error further.
+func assertODataError(t *testing.T, err error, status int, code string) {
+	t.Helper()
+	_ = odataError(t, err, status, code) // odataError fails the test itself; the error value is not needed here
+}
+
 // tokenResponse is the token endpoint's answer, success or error.
 type tokenResponse struct {
 	Status       int
@@ -144,7 +151,12 @@ type tokenResponse struct {
 // postToken calls the token endpoint directly, for asserting refusals.
 func postToken(t *testing.T, srv *emulator.Server, tenantID string, form url.Values) tokenResponse {
 	t.Helper()
-	resp, err := srv.HTTPClient().PostForm(srv.URL()+"/"+tenantID+"/oauth2/v2.0/token", form)
+	req, err := http.NewRequestWithContext(ctx(t), http.MethodPost, srv.URL()+"/"+tenantID+"/oauth2/v2.0/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatalf("new token request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := srv.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatalf("post token: %v", err)
 	}

@@ -35,10 +35,10 @@ type permissionDef struct {
 // (see DESIGN.md). SMTP/IMAP/POP live here because v2 tokens request them
 // from Graph's permission list in the portal.
 var graphScopes = []permissionDef{
-	{"37f7f235-527c-4136-accd-4a02d197296e", "openid", "Sign users in"},
-	{"14dad69e-099b-42c9-810b-d002981feec1", "profile", "View users' basic profile"},
-	{"64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0", "email", "View users' email address"},
-	{"7427e0e9-2fba-42fe-b0c0-848c9e6a8182", "offline_access", "Maintain access to data you have given it access to"},
+	{"37f7f235-527c-4136-accd-4a02d197296e", scopeOpenID, "Sign users in"},
+	{"14dad69e-099b-42c9-810b-d002981feec1", scopeProfile, "View users' basic profile"},
+	{"64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0", scopeEmail, "View users' email address"},
+	{"7427e0e9-2fba-42fe-b0c0-848c9e6a8182", scopeOfflineAccess, "Maintain access to data you have given it access to"},
 	{"e1fe6dd8-ba31-4d61-89e7-88639da4683d", "User.Read", "Sign in and read user profile"},
 	{"e383f46e-2787-4529-855e-0e479a3ffac0", "Mail.Send", "Send mail as a user"},
 	{"258f6531-6087-4cc4-bb90-092c5fb3ed3f", "SMTP.Send", "Send emails from mailboxes using SMTP AUTH"},
@@ -85,7 +85,7 @@ var seedUsers = []struct{ alias, given, surname string }{
 
 func scopesFrom(defs []permissionDef, kind string) []PermissionScope {
 	out := make([]PermissionScope, 0, len(defs))
-	origin := "Application"
+	origin := originApplication
 	for _, d := range defs {
 		desc := d.description
 		out = append(out, PermissionScope{
@@ -100,11 +100,11 @@ func scopesFrom(defs []permissionDef, kind string) []PermissionScope {
 
 func rolesFrom(defs []permissionDef) []AppRole {
 	out := make([]AppRole, 0, len(defs))
-	origin := "Application"
+	origin := originApplication
 	for _, d := range defs {
 		out = append(out, AppRole{
 			ID: d.id, Value: d.value, DisplayName: d.description, Description: d.description,
-			IsEnabled: true, AllowedMemberTypes: []string{"Application"}, Origin: &origin,
+			IsEnabled: true, AllowedMemberTypes: []string{memberTypeApplication}, Origin: &origin,
 		})
 	}
 	return out

@@ -117,7 +117,8 @@ func Start(opts Options) (*Server, error) {
 	}
 	s.SetBehaviour(opts.Behaviour)
 
-	ln, err := net.Listen("tcp", opts.Addr)
+	// Start has no context to listen under; the listener outlives it anyway.
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("emulator listen on %s: %w", opts.Addr, err)
 	}
@@ -228,7 +229,7 @@ func (s *Server) Tenants() []*Tenant { return append([]*Tenant(nil), s.tenants..
 // Tenant returns the tenant with this ID, or nil.
 func (s *Server) Tenant(id string) *Tenant { return s.byID[strings.ToLower(id)] }
 
-// SetBehaviour switches behaviours at runtime. Changing the throttle
+// SetBehaviour switches the emulated behaviour at runtime. Changing the throttle
 // configuration resets every token bucket.
 func (s *Server) SetBehaviour(b Behaviour) {
 	prev := s.beh.Swap(&b)

@@ -72,14 +72,14 @@ func (t *Tenant) seed() error {
 		ID: uuid.NewString(), AppID: MicrosoftGraphAppID, DisplayName: "Microsoft Graph",
 		AppDisplayName: "Microsoft Graph", AppOwnerOrganizationID: microsoftTenantID, AccountEnabled: true,
 		ServicePrincipalNames: []string{MicrosoftGraphAppID, "https://graph.microsoft.com", "https://graph.microsoft.com/", "https://canary.graph.microsoft.com"},
-		ServicePrincipalType:  "Application", SignInAudience: "AzureADMultipleOrgs",
-		AppRoles: rolesFrom(graphRoles), OAuth2PermissionScopes: scopesFrom(graphScopes, "User"),
+		ServicePrincipalType:  servicePrincipalTypeApplication, SignInAudience: signInAudienceMultipleOrgs,
+		AppRoles: rolesFrom(graphRoles), OAuth2PermissionScopes: scopesFrom(graphScopes, scopeTypeUser),
 	}
 	exchange := &ServicePrincipal{
 		ID: uuid.NewString(), AppID: ExchangeOnlineAppID, DisplayName: "Office 365 Exchange Online",
 		AppDisplayName: "Office 365 Exchange Online", AppOwnerOrganizationID: microsoftTenantID, AccountEnabled: true,
 		ServicePrincipalNames: []string{ExchangeOnlineAppID, "https://outlook.office365.com", "https://outlook.office365.com/", "https://outlook.office.com", "https://outlook.office.com/"},
-		ServicePrincipalType:  "Application", SignInAudience: "AzureADMultipleOrgs",
+		ServicePrincipalType:  servicePrincipalTypeApplication, SignInAudience: signInAudienceMultipleOrgs,
 		AppRoles: rolesFrom(exchangeRoles), OAuth2PermissionScopes: []PermissionScope{},
 	}
 	for _, sp := range []*ServicePrincipal{graph, exchange} {
@@ -116,12 +116,12 @@ func (t *Tenant) addClientLocked(name string, roles []string, at time.Time) (cli
 		if !ok {
 			return "", "", fmt.Errorf("microsoft Graph has no app role %q", r)
 		}
-		access = append(access, ResourceAccess{ID: role.ID, Type: "Role"})
+		access = append(access, ResourceAccess{ID: role.ID, Type: accessTypeRole})
 		roleIDs = append(roleIDs, role.ID)
 	}
 	app := &Application{
 		ID: uuid.NewString(), AppID: uuid.NewString(), DisplayName: name,
-		SignInAudience: "AzureADMyOrg", CreatedDateTime: at.UTC(), PublisherDomain: t.domain,
+		SignInAudience: signInAudienceMyOrg, CreatedDateTime: at.UTC(), PublisherDomain: t.domain,
 		RequiredResourceAccess: []RequiredResourceAccess{{ResourceAppID: MicrosoftGraphAppID, ResourceAccess: access}},
 	}
 	secret, cred := newPasswordCredential(at, at.Add(2*365*24*time.Hour), "seeded")
@@ -136,7 +136,7 @@ func (t *Tenant) addClientLocked(name string, roles []string, at time.Time) (cli
 	for _, id := range roleIDs {
 		a := &AppRoleAssignment{
 			ID: uuid.NewString(), AppRoleID: id, CreatedDateTime: at.UTC(),
-			PrincipalDisplayName: sp.DisplayName, PrincipalID: sp.ID, PrincipalType: "ServicePrincipal",
+			PrincipalDisplayName: sp.DisplayName, PrincipalID: sp.ID, PrincipalType: principalTypeServicePrincipal,
 			ResourceDisplayName: graph.DisplayName, ResourceID: graph.ID, meta: t.nextMeta(at),
 		}
 		t.assignments[a.ID] = a
@@ -446,7 +446,7 @@ func newServicePrincipalFor(a *Application, tenantID string) *ServicePrincipal {
 	sp := &ServicePrincipal{
 		ID: uuid.NewString(), AppID: a.AppID, DisplayName: a.DisplayName, AppDisplayName: a.DisplayName,
 		AppOwnerOrganizationID: tenantID, AccountEnabled: true, ServicePrincipalNames: names,
-		ServicePrincipalType: "Application", SignInAudience: a.SignInAudience,
+		ServicePrincipalType: servicePrincipalTypeApplication, SignInAudience: a.SignInAudience,
 		AppRoles: slices.Clone(a.AppRoles), OAuth2PermissionScopes: slices.Clone(a.API.OAuth2PermissionScopes),
 		ReplyURLs: reply, Tags: []string{},
 	}

@@ -29,7 +29,7 @@ func TestTenantsAreIsolated(t *testing.T) {
 	}
 	gcB := graphClient(t, srv, secretCredential(t, srv, b.ID(), b.OperatorClientID(), b.OperatorClientSecret()))
 	_, err = gcB.Applications().ByApplicationId(*created.GetId()).Get(ctx(t), nil)
-	odataError(t, err, http.StatusNotFound, "Request_ResourceNotFound")
+	assertODataError(t, err, http.StatusNotFound, "Request_ResourceNotFound")
 
 	res := clientSecretToken(t, srv, b.ID(), a.OperatorClientID(), a.OperatorClientSecret())
 	if res.Status != http.StatusBadRequest || res.Error != "unauthorized_client" {
@@ -46,7 +46,7 @@ func TestGzipRequestBody(t *testing.T) {
 	zw := gzip.NewWriter(&buf)
 	_, _ = zw.Write([]byte(`{"displayName":"zipped"}`))
 	_ = zw.Close()
-	req, _ := http.NewRequest(http.MethodPost, srv.GraphBaseURL()+"/applications", &buf)
+	req, _ := http.NewRequestWithContext(ctx(t), http.MethodPost, srv.GraphBaseURL()+"/applications", &buf)
 	req.Header.Set("Authorization", "Bearer "+accessToken(t, cred))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Content-Encoding", "gzip")

@@ -18,6 +18,44 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// JWS algorithm names (RFC 7518 section 3.1).
+const (
+	algRS256 = "RS256"
+	algRS384 = "RS384"
+	algRS512 = "RS512"
+	algPS256 = "PS256"
+	algPS384 = "PS384"
+	algPS512 = "PS512"
+	algES256 = "ES256"
+	algES384 = "ES384"
+	algES512 = "ES512"
+)
+
+// Names of the JWT claims the emulator issues and reads.
+const (
+	claimAudience          = "aud"
+	claimIssuer            = "iss"
+	claimSubject           = "sub"
+	claimIssuedAt          = "iat"
+	claimNotBefore         = "nbf"
+	claimExpires           = "exp"
+	claimTenantID          = "tid"
+	claimObjectID          = "oid"
+	claimAuthorizedParty   = "azp"
+	claimAppID             = "appid"
+	claimAzpACR            = "azpacr"
+	claimAppIDACR          = "appidacr"
+	claimVersion           = "ver"
+	claimTokenID           = "uti"
+	claimIdentityType      = "idtyp"
+	claimRoles             = "roles"
+	claimScopes            = "scp"
+	claimName              = "name"
+	claimPreferredUsername = "preferred_username"
+	claimEmail             = "email"
+	claimNonce             = "nonce"
+)
+
 // tokenSigner owns the RSA key every token is signed with. Like Entra, the
 // key is published with a self-signed certificate (x5c) and its SHA-1
 // thumbprint doubles as the kid.
@@ -68,7 +106,7 @@ func (s *tokenSigner) verify(raw string, now func() time.Time) (jwt.MapClaims, e
 			return nil, errors.New("unknown signing key")
 		}
 		return &s.key.PublicKey, nil
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(now),
+	}, jwt.WithValidMethods([]string{algRS256}), jwt.WithTimeFunc(now),
 		jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Minute))
 	if err != nil {
 		return nil, fmt.Errorf("verify token: %w", err)
@@ -81,7 +119,7 @@ func (s *tokenSigner) verify(raw string, now func() time.Time) (jwt.MapClaims, e
 func (s *tokenSigner) verifySignature(raw string) (jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return &s.key.PublicKey, nil },
-		jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
+		jwt.WithValidMethods([]string{algRS256}), jwt.WithoutClaimsValidation())
 	if err != nil {
 		return nil, fmt.Errorf("verify token signature: %w", err)
 	}

@@ -10,8 +10,18 @@ import (
 // This file holds the property validation Entra performs on writes. Each
 // failure names the property, so the operator can surface it in a condition.
 
+// The values of application.signInAudience.
+const (
+	signInAudienceMyOrg                    = "AzureADMyOrg"
+	signInAudienceMultipleOrgs             = "AzureADMultipleOrgs"
+	signInAudienceMultipleOrgsAndPersonal  = "AzureADandPersonalMicrosoftAccount"
+	signInAudiencePersonalMicrosoftAccount = "PersonalMicrosoftAccount"
+)
+
 var (
-	signInAudiences       = []string{"AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"}
+	signInAudiences = []string{
+		signInAudienceMyOrg, signInAudienceMultipleOrgs, signInAudienceMultipleOrgsAndPersonal, signInAudiencePersonalMicrosoftAccount,
+	}
 	groupMembershipValues = []string{"None", "SecurityGroup", "All", "ApplicationGroup", "DirectoryRole"}
 )
 
@@ -22,14 +32,44 @@ const (
 )
 
 // validateApplication checks an application about to be stored; prev is the
-// stored version (the empty application on create).
+// stored version (the empty application on create). The checks run in a
+// fixed order, so the first problem found is the one reported.
 func validateApplication(a, prev *Application) *graphError {
-	const res = "Application"
+	if err := validateApplicationBasics(a); err != nil {
+		return err
+	}
+	if err := validateApplicationURIs(a); err != nil {
+		return err
+	}
+	if err := validateRequiredResourceAccess(a.RequiredResourceAccess); err != nil {
+		return err
+	}
+	if err := validateAppRoles(a.AppRoles, prev.AppRoles); err != nil {
+		return err
+	}
+	if err := validateScopes(a.API.OAuth2PermissionScopes, prev.API.OAuth2PermissionScopes); err != nil {
+		return err
+	}
+	if v := a.API.RequestedAccessTokenVersion; v != nil && *v != 1 && *v != 2 {
+		return errInvalidValue("api.requestedAccessTokenVersion", resourceApplication, "Allowed values are 1, 2 and null.")
+	}
+	for _, tag := range a.Tags {
+		if len(tag) > maxURILength {
+			return errInvalidValue("tags", resourceApplication, fmt.Sprintf("A tag is longer than %d characters.", maxURILength))
+		}
+	}
+	return validateOptionalClaims(a.OptionalClaims)
+}
+
+// validateApplicationBasics checks displayName, signInAudience and
+// groupMembershipClaims.
+func validateApplicationBasics(a *Application) *graphError {
+	const res = resourceApplication
 	if strings.TrimSpace(a.DisplayName) == "" {
-		return errInvalidValue("displayName", res, "The display name is required.")
+		return errInvalidValue(propDisplayName, res, "The display name is required.")
 	}
 	if len(a.DisplayName) > maxDisplayNameSize {
-		return errInvalidValue("displayName", res, fmt.Sprintf("The display name is longer than %d characters.", maxDisplayNameSize))
+		return errInvalidValue(propDisplayName, res, fmt.Sprintf("The display name is longer than %d characters.", maxDisplayNameSize))
 	}
 	if a.SignInAudience != "" && !slices.Contains(signInAudiences, a.SignInAudience) {
 		return errInvalidValue("signInAudience", res, "Allowed values are "+strings.Join(signInAudiences, ", ")+".")
@@ -41,6 +81,13 @@ func validateApplication(a, prev *Application) *graphError {
 			}
 		}
 	}
+	return nil
+}
+
+// validateApplicationURIs checks the redirect URIs of every platform, the
+// logout and home page URLs, and the identifier URIs.
+func validateApplicationURIs(a *Application) *graphError {
+	const res = resourceApplication
 	if err := validateRedirectURIs("web.redirectUris", a.Web.RedirectURIs, false); err != nil {
 		return err
 	}
@@ -66,7 +113,14 @@ func validateApplication(a, prev *Application) *graphError {
 			return errInvalidValue("identifierUris", res, fmt.Sprintf("'%s' is listed twice.", u))
 		}
 	}
-	for _, rra := range a.RequiredResourceAccess {
+	return nil
+}
+
+// validateRequiredResourceAccess checks the declared API permissions: GUID
+// resource and permission IDs, type Scope or Role.
+func validateRequiredResourceAccess(rras []RequiredResourceAccess) *graphError {
+	const res = resourceApplication
+	for _, rra := range rras {
 		if !isGUID(rra.ResourceAppID) {
 			return errInvalidValue("requiredResourceAccess.resourceAppId", res, fmt.Sprintf("'%s' is not a GUID.", rra.ResourceAppID))
 		}
@@ -74,34 +128,28 @@ func validateApplication(a, prev *Application) *graphError {
 			if !isGUID(ra.ID) {
 				return errInvalidValue("requiredResourceAccess.resourceAccess.id", res, fmt.Sprintf("'%s' is not a GUID.", ra.ID))
 			}
-			if ra.Type != "Scope" && ra.Type != "Role" {
+			if ra.Type != accessTypeScope && ra.Type != accessTypeRole {
 				return errInvalidValue("requiredResourceAccess.resourceAccess.type", res, "Allowed values are Scope, Role.")
 			}
 		}
 	}
-	if err := validateAppRoles(a.AppRoles, prev.AppRoles); err != nil {
-		return err
+	return nil
+}
+
+// validateOptionalClaims requires a name on every optional claim and allows
+// only the user source.
+func validateOptionalClaims(oc *OptionalClaims) *graphError {
+	if oc == nil {
+		return nil
 	}
-	if err := validateScopes(a.API.OAuth2PermissionScopes, prev.API.OAuth2PermissionScopes); err != nil {
-		return err
-	}
-	if v := a.API.RequestedAccessTokenVersion; v != nil && *v != 1 && *v != 2 {
-		return errInvalidValue("api.requestedAccessTokenVersion", res, "Allowed values are 1, 2 and null.")
-	}
-	for _, tag := range a.Tags {
-		if len(tag) > maxURILength {
-			return errInvalidValue("tags", res, fmt.Sprintf("A tag is longer than %d characters.", maxURILength))
-		}
-	}
-	if a.OptionalClaims != nil {
-		for _, set := range [][]OptionalClaim{a.OptionalClaims.IDToken, a.OptionalClaims.AccessToken, a.OptionalClaims.Saml2Token} {
-			for _, c := range set {
-				if strings.TrimSpace(c.Name) == "" {
-					return errInvalidValue("optionalClaims.name", res, "Every optional claim needs a name.")
-				}
-				if c.Source != nil && *c.Source != "" && !strings.EqualFold(*c.Source, "user") {
-					return errInvalidValue("optionalClaims.source", res, "Allowed values are null and 'user'.")
-				}
+	const res = resourceApplication
+	for _, set := range [][]OptionalClaim{oc.IDToken, oc.AccessToken, oc.Saml2Token} {
+		for _, c := range set {
+			if strings.TrimSpace(c.Name) == "" {
+				return errInvalidValue("optionalClaims.name", res, "Every optional claim needs a name.")
+			}
+			if c.Source != nil && *c.Source != "" && !strings.EqualFold(*c.Source, "user") {
+				return errInvalidValue("optionalClaims.source", res, "Allowed values are null and 'user'.")
 			}
 		}
 	}
@@ -114,14 +162,14 @@ func validateApplication(a, prev *Application) *graphError {
 // schemes (msal{appId}://auth, ms-appx-web://...).
 func validateRedirectURIs(prop string, uris []string, customSchemes bool) *graphError {
 	if len(uris) > maxRedirectURIs {
-		return errInvalidValue(prop, "Application", fmt.Sprintf("At most %d redirect URIs are allowed.", maxRedirectURIs))
+		return errInvalidValue(prop, resourceApplication, fmt.Sprintf("At most %d redirect URIs are allowed.", maxRedirectURIs))
 	}
 	for i, u := range uris {
 		if why := redirectURIProblem(u, customSchemes); why != "" {
-			return errInvalidValue(prop, "Application", why)
+			return errInvalidValue(prop, resourceApplication, why)
 		}
 		if slices.Index(uris, u) != i {
-			return errInvalidValue(prop, "Application", fmt.Sprintf("'%s' is listed twice.", u))
+			return errInvalidValue(prop, resourceApplication, fmt.Sprintf("'%s' is listed twice.", u))
 		}
 	}
 	return nil
@@ -166,7 +214,7 @@ func isLoopbackHost(h string) bool {
 }
 
 func validateAppRoles(roles, prev []AppRole) *graphError {
-	const res = "Application"
+	const res = resourceApplication
 	for i, r := range roles {
 		if !isGUID(r.ID) {
 			return errInvalidValue("appRoles.id", res, fmt.Sprintf("'%s' is not a GUID.", r.ID))
@@ -181,7 +229,7 @@ func validateAppRoles(roles, prev []AppRole) *graphError {
 			return errInvalidValue("appRoles.allowedMemberTypes", res, "At least one of User, Application is required.")
 		}
 		for _, m := range r.AllowedMemberTypes {
-			if m != "User" && m != "Application" {
+			if m != memberTypeUser && m != memberTypeApplication {
 				return errInvalidValue("appRoles.allowedMemberTypes", res, "Allowed values are User, Application.")
 			}
 		}
@@ -204,7 +252,7 @@ func validateAppRoles(roles, prev []AppRole) *graphError {
 }
 
 func validateScopes(scopes, prev []PermissionScope) *graphError {
-	const res = "Application"
+	const res = resourceApplication
 	for i, s := range scopes {
 		if !isGUID(s.ID) {
 			return errInvalidValue("api.oauth2PermissionScopes.id", res, fmt.Sprintf("'%s' is not a GUID.", s.ID))
@@ -212,7 +260,7 @@ func validateScopes(scopes, prev []PermissionScope) *graphError {
 		if strings.TrimSpace(s.Value) == "" || strings.ContainsAny(s.Value, " \t") {
 			return errInvalidValue("api.oauth2PermissionScopes.value", res, fmt.Sprintf("The value '%s' is empty or contains whitespace.", s.Value))
 		}
-		if s.Type != "User" && s.Type != "Admin" {
+		if s.Type != scopeTypeUser && s.Type != scopeTypeAdmin {
 			return errInvalidValue("api.oauth2PermissionScopes.type", res, "Allowed values are User, Admin.")
 		}
 		for j := range i {
