@@ -214,12 +214,16 @@ func TestSpecChangesReachEntraAndDriftIsReverted(t *testing.T) {
 	// A spec change reaches Entra.
 	obj.Spec.Web.RedirectURIs = append(obj.Spec.Web.RedirectURIs, "https://crm2.example.com/oauth-callback.php")
 	obj.Spec.DisplayName = "EspoCRM renamed"
+	obj.Spec.Web.LogoutURL = "" // removing a URL from the spec clears it in Entra
+	obj.Spec.OptionalClaims = nil
 	if err := k8sClient.Update(ctx, obj); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the spec change to reach Entra", func() (bool, string) {
 		app, _ := tenant.Application(obj.Status.ObjectID)
-		return app.DisplayName == "EspoCRM renamed" && len(app.Web.RedirectURIs) == 2, fmt.Sprintf("%q %v", app.DisplayName, app.Web.RedirectURIs)
+		return app.DisplayName == "EspoCRM renamed" && len(app.Web.RedirectURIs) == 2 && app.Web.LogoutURL == nil &&
+				deref(app.Web.HomePageURL) == "https://crm.example.com/" && len(claimNames(app)) == 0,
+			fmt.Sprintf("%q %v logout=%v claims=%v", app.DisplayName, app.Web.RedirectURIs, deref(app.Web.LogoutURL), claimNames(app))
 	})
 	waitReady(t, client.ObjectKeyFromObject(in))
 
