@@ -271,6 +271,7 @@ func TestResyncOfAnObjectInSyncMakesNoWrite(t *testing.T) {
 
 	const resyncs = 5
 	srv.ResetCounters()
+	operatorGraphCalls.Store(0)
 	for i := range resyncs {
 		// An annotation change triggers a reconcile without changing the spec, as a resync does.
 		before := srv.Counters().ByOperation["servicePrincipal.get"]
@@ -291,6 +292,9 @@ func TestResyncOfAnObjectInSyncMakesNoWrite(t *testing.T) {
 	}
 	if c.Reads == 0 {
 		t.Error("the resyncs did not read Graph at all, so they could not notice drift")
+	}
+	if got := operatorGraphCalls.Load(); got != c.Reads+c.Writes {
+		t.Errorf("the operator counted %d Graph requests, the emulator %d", got, c.Reads+c.Writes)
 	}
 	_, cond := readyCondition(t, client.ObjectKeyFromObject(in))
 	if cond.Status != metav1.ConditionTrue {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/testenv"
 )
 
@@ -44,6 +46,9 @@ var (
 	emuCloud cloud.Cloud
 	// logs collects everything every manager in the suite logged, to be searched for secrets.
 	logs syncBuffer
+	// operatorGraphCalls counts the Graph requests the operator saw answered, through the same hook
+	// that feeds its Prometheus metric, to compare with what the emulator counted.
+	operatorGraphCalls atomic.Int64
 )
 
 func TestMain(m *testing.M) {
@@ -112,6 +117,10 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	sdk, err := graph.NewSDKClient(graph.Options{
 		Cloud: emuCloud, TenantID: tenantID, Credential: cred, Transport: transport,
 		WriteLimiter: rate.NewLimiter(50, 50),
+		Observe: func(method string, status int) {
+			metrics.ObserveGraphRequest(method, status)
+			operatorGraphCalls.Add(1)
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
