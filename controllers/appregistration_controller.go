@@ -61,7 +61,8 @@ type AppRegistrationReconciler struct {
 
 // Reconcile reads like the steps a platform engineer would take in the portal: make sure the
 // application exists and matches the spec, make sure its service principal exists, then publish the
-// client configuration in the Secret. Status is written once, at the end.
+// client configuration in the Secret. Status is written at the end, and once more right after the
+// application is created so its IDs survive a crash.
 func (r *AppRegistrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &entrav1alpha1.AppRegistration{}
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
@@ -89,11 +90,9 @@ func (r *AppRegistrationReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 type scope struct {
 	obj          *entrav1alpha1.AppRegistration
 	statusBefore *entrav1alpha1.AppRegistrationStatus
-	// observed is the application as Graph last reported (or was told) it.
-	observed graph.Application
 	// createdApp is true when this reconcile created the application.
 	createdApp bool
-	// changes lists what this reconcile changed, for the Ready message and events.
+	// changes lists what this reconcile changed, for the log.
 	changes []string
 }
 
@@ -154,7 +153,7 @@ func (r *AppRegistrationReconciler) upsertApplication(ctx context.Context, s *sc
 		st.ServicePrincipalID = "" // a new application has a new service principal
 	}
 	st.ObjectID, st.AppID = res.ObjectID, res.AppID
-	s.observed, s.createdApp = res, created
+	s.createdApp = created
 	// Record the IDs at once, so that even a crash right here leaves them behind.
 	if err := r.patchStatus(ctx, s); err != nil {
 		return err
@@ -173,7 +172,6 @@ func (r *AppRegistrationReconciler) upsertApplication(ctx context.Context, s *sc
 }
 
 func (r *AppRegistrationReconciler) updateApplication(ctx context.Context, s *scope, want, observed graph.Application) error {
-	s.observed = observed
 	fields := desired.Diff(want, observed)
 	if len(fields) == 0 {
 		return nil
