@@ -225,7 +225,19 @@ func TestSpecChangesReachEntraAndDriftIsReverted(t *testing.T) {
 				deref(app.Web.HomePageURL) == "https://crm.example.com/" && len(claimNames(app)) == 0,
 			fmt.Sprintf("%q %v logout=%v claims=%v", app.DisplayName, app.Web.RedirectURIs, deref(app.Web.LogoutURL), claimNames(app))
 	})
-	waitReady(t, client.ObjectKeyFromObject(in))
+	obj = waitReady(t, client.ObjectKeyFromObject(in))
+
+	// Admitting personal accounts needs v2 access tokens, which Entra insists on in the same write.
+	obj.Spec.SignInAudience = v1.AudienceOrgsAndPersonal
+	if err := k8sClient.Update(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "personal accounts to be admitted", func() (bool, string) {
+		app, _ := tenant.Application(obj.Status.ObjectID)
+		return app.SignInAudience == "AzureADandPersonalMicrosoftAccount" && deref(app.API.RequestedAccessTokenVersion) == 2,
+			fmt.Sprintf("%s v%d", app.SignInAudience, deref(app.API.RequestedAccessTokenVersion))
+	})
+	obj = waitReady(t, client.ObjectKeyFromObject(in))
 
 	// Someone edits the application in the portal; the next resync puts it back.
 	if err := tenant.UpdateApplication(obj.Status.ObjectID, func(a *emulator.Application) {

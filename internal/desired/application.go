@@ -31,6 +31,11 @@ func Application(spec entrav1alpha1.AppRegistrationSpec) graph.Application {
 	if app.GroupMembershipClaims == "" {
 		app.GroupMembershipClaims = string(entrav1alpha1.GroupMembershipClaimsNone)
 	}
+	// Entra refuses a personal-account audience unless the application asks for v2 access tokens
+	// (personal accounts have no v1 tokens). Other audiences leave the version to whoever set it.
+	if entrav1alpha1.SignInAudience(app.SignInAudience).IncludesPersonalAccounts() {
+		app.AccessTokenVersion = 2
+	}
 	if w := spec.Web; w != nil {
 		app.Web = graph.Web{
 			RedirectURIs:         uriStrings(w.RedirectURIs),
@@ -89,6 +94,8 @@ func fieldEqual(f graph.Field, d, o graph.Application) bool {
 		return sameClaims(d.OptionalClaims.IDToken, o.OptionalClaims.IDToken) &&
 			sameClaims(d.OptionalClaims.AccessToken, o.OptionalClaims.AccessToken) &&
 			sameClaims(d.OptionalClaims.SAML2Token, o.OptionalClaims.SAML2Token)
+	case graph.FieldAPI:
+		return d.AccessTokenVersion == 0 || d.AccessTokenVersion == o.AccessTokenVersion
 	case graph.FieldGroupMembershipClaims:
 		// Graph reports a new application's groupMembershipClaims as null, which means None.
 		return orNone(d.GroupMembershipClaims) == orNone(o.GroupMembershipClaims)

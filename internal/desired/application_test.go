@@ -41,6 +41,14 @@ func TestApplicationFromSpec(t *testing.T) {
 	if len(got.OptionalClaims.IDToken) != 2 || got.OptionalClaims.IDToken[1].AdditionalProperties[1] != "emit_as_roles" {
 		t.Errorf("optional claims = %+v", got.OptionalClaims)
 	}
+	if got.AccessTokenVersion != 0 {
+		t.Errorf("a work-account audience should leave the access token version alone, got %d", got.AccessTokenVersion)
+	}
+	for _, audience := range []v1.SignInAudience{v1.AudienceOrgsAndPersonal, v1.AudiencePersonal} {
+		if v := Application(v1.AppRegistrationSpec{DisplayName: "x", SignInAudience: audience}).AccessTokenVersion; v != 2 {
+			t.Errorf("audience %s: access token version %d, want 2", audience, v)
+		}
+	}
 	if empty := Application(v1.AppRegistrationSpec{DisplayName: "x"}); empty.SignInAudience != "AzureADMyOrg" ||
 		empty.Web.RedirectURIs != nil || empty.SPARedirectURIs != nil {
 		t.Errorf("minimal spec = %+v", empty)
@@ -80,6 +88,7 @@ func TestDiff(t *testing.T) {
 		{"access token claim added", func(a *graph.Application) {
 			a.OptionalClaims.AccessToken = []graph.OptionalClaim{{Name: "upn"}}
 		}, []graph.Field{graph.FieldOptionalClaims}},
+		{"access token version set elsewhere is left alone", func(a *graph.Application) { a.AccessTokenVersion = 1 }, nil},
 		{"groups claim switched on and audience widened", func(a *graph.Application) {
 			a.GroupMembershipClaims = "All"
 			a.SignInAudience = "AzureADandPersonalMicrosoftAccount"
@@ -116,5 +125,19 @@ func TestUniqueNameIsStablePerUID(t *testing.T) {
 	}
 	if UniqueName("a") == UniqueName("b") {
 		t.Error("two UIDs share a unique name")
+	}
+}
+
+func TestDiffWantsV2TokensForPersonalAccounts(t *testing.T) {
+	spec := espoSpec()
+	spec.SignInAudience = v1.AudienceOrgsAndPersonal
+	want := Application(spec)
+	observed := clone(Application(espoSpec())) // still multi-org, tokens v1 (null)
+	if got := Diff(want, observed); !slices.Equal(got, []graph.Field{graph.FieldSignInAudience, graph.FieldAPI}) {
+		t.Errorf("Diff() = %v, want signInAudience and api in one write", got)
+	}
+	observed.SignInAudience, observed.AccessTokenVersion = want.SignInAudience, 2
+	if got := Diff(want, observed); len(got) != 0 {
+		t.Errorf("Diff() = %v once in sync", got)
 	}
 }

@@ -254,6 +254,9 @@ func TestApplicationValidationErrors(t *testing.T) {
 		}, "web.redirectUris"},
 		{"bad audience", func(a models.Applicationable) { a.SetSignInAudience(ptr("Everyone")) }, "signInAudience"},
 		{"bad group claims", func(a models.Applicationable) { a.SetGroupMembershipClaims(ptr("Groups")) }, "groupMembershipClaims"},
+		{"personal accounts with v1 access tokens", func(a models.Applicationable) {
+			a.SetSignInAudience(ptr("AzureADandPersonalMicrosoftAccount"))
+		}, "api.requestedAccessTokenVersion"},
 		{"unknown property", func(a models.Applicationable) {
 			a.SetAdditionalData(map[string]any{"favouriteColour": "blue"})
 		}, "favouriteColour"},
@@ -278,5 +281,15 @@ func TestApplicationValidationErrors(t *testing.T) {
 	a.SetWeb(w)
 	if _, err := gc.Applications().Post(c, a, nil); err != nil {
 		t.Errorf("localhost redirect refused: %v", err)
+	}
+	// Personal accounts are accepted with v2 access tokens.
+	a = models.NewApplication()
+	a.SetDisplayName(ptr("consumer app"))
+	a.SetSignInAudience(ptr("PersonalMicrosoftAccount"))
+	api := models.NewApiApplication()
+	api.SetRequestedAccessTokenVersion(ptr(int32(2)))
+	a.SetApi(api)
+	if _, err := gc.Applications().Post(c, a, nil); err != nil {
+		t.Errorf("personal audience with v2 tokens refused: %v", err)
 	}
 }

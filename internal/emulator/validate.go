@@ -53,6 +53,14 @@ func validateApplication(a, prev *Application) *graphError {
 	if v := a.API.RequestedAccessTokenVersion; v != nil && *v != 1 && *v != 2 {
 		return errInvalidValue("api.requestedAccessTokenVersion", resourceApplication, "Allowed values are 1, 2 and null.")
 	}
+	// Personal Microsoft accounts only get v2 access tokens, so Entra refuses those audiences unless
+	// the application asks for v2 ("Validation differences by supported account types").
+	if personalAudience(a.SignInAudience) {
+		if v := a.API.RequestedAccessTokenVersion; v == nil || *v != 2 {
+			return errInvalidValue("api.requestedAccessTokenVersion", resourceApplication,
+				"It must be 2 when signInAudience is "+a.SignInAudience+".")
+		}
+	}
 	for _, tag := range a.Tags {
 		if len(tag) > maxURILength {
 			return errInvalidValue("tags", resourceApplication, fmt.Sprintf("A tag is longer than %d characters.", maxURILength))
@@ -279,4 +287,9 @@ func validateScopes(scopes, prev []PermissionScope) *graphError {
 		}
 	}
 	return nil
+}
+
+// personalAudience reports whether personal Microsoft accounts may sign in.
+func personalAudience(audience string) bool {
+	return audience == signInAudienceMultipleOrgsAndPersonal || audience == signInAudiencePersonalMicrosoftAccount
 }

@@ -38,6 +38,12 @@ func toSDKApplication(app Application, fields []Field) models.Applicationable {
 			out.SetOptionalClaims(oc)
 		case FieldGroupMembershipClaims:
 			out.SetGroupMembershipClaims(ptr(app.GroupMembershipClaims))
+		case FieldAPI:
+			if app.AccessTokenVersion != 0 {
+				api := models.NewApiApplication()
+				api.SetRequestedAccessTokenVersion(ptr(app.AccessTokenVersion))
+				out.SetApi(api)
+			}
 		}
 	}
 	return out
@@ -100,6 +106,9 @@ func fromSDKApplication(in models.Applicationable) Application {
 			out.Web.ImplicitIDTokens = deref(g.GetEnableIdTokenIssuance())
 			out.Web.ImplicitAccessTokens = deref(g.GetEnableAccessTokenIssuance())
 		}
+	}
+	if api := in.GetApi(); api != nil {
+		out.AccessTokenVersion = deref(api.GetRequestedAccessTokenVersion())
 	}
 	if s := in.GetSpa(); s != nil {
 		out.SPARedirectURIs = slices.Clone(s.GetRedirectUris())

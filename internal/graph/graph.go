@@ -19,6 +19,8 @@ type Application struct {
 	IsFallbackPublicClient bool
 	OptionalClaims         OptionalClaims
 	GroupMembershipClaims  string
+	// AccessTokenVersion is api.requestedAccessTokenVersion; 0 leaves it as it is.
+	AccessTokenVersion int32
 }
 
 // Web is the application's web platform: redirect URIs and front-channel settings.
@@ -59,12 +61,15 @@ const (
 	FieldIsFallbackPublicClient Field = "isFallbackPublicClient"
 	FieldOptionalClaims         Field = "optionalClaims"
 	FieldGroupMembershipClaims  Field = "groupMembershipClaims"
+	// FieldAPI is written as {"api": {"requestedAccessTokenVersion": N}} only: Graph merges the
+	// properties of api it is given and keeps the rest (exposed scopes, pre-authorized apps).
+	FieldAPI Field = "api"
 )
 
 // ManagedFields are all fields the operator writes, in a stable order.
 var ManagedFields = []Field{
 	FieldDisplayName, FieldSignInAudience, FieldWeb, FieldSPA, FieldPublicClient,
-	FieldIsFallbackPublicClient, FieldOptionalClaims, FieldGroupMembershipClaims,
+	FieldIsFallbackPublicClient, FieldOptionalClaims, FieldGroupMembershipClaims, FieldAPI,
 }
 
 // ApplicationRef finds an application by object ID or, failing that, by its unique name.
