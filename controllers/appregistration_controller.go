@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -310,7 +311,11 @@ func (r *AppRegistrationReconciler) finalize(ctx context.Context, obj *entrav1al
 	}
 	// Garbage collection would remove the Secret too; deleting it here does not leave a window in
 	// which credentials of a deleted application linger.
-	if name := obj.SecretName(); name != "" {
+	// Both names: the target may have been renamed after the last Secret was written.
+	for _, name := range slices.Compact([]string{obj.SecretName(), obj.Status.SecretName}) {
+		if name == "" {
+			continue
+		}
 		if err := r.deleteOwnedSecret(ctx, obj, name); err != nil {
 			return ctrl.Result{}, err
 		}

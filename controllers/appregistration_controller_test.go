@@ -268,6 +268,18 @@ func TestSpecChangesReachEntraAndDriftIsReverted(t *testing.T) {
 		_ = k8sClient.Get(ctx, key, secret)
 		return string(secret.Data[secretdata.KeyClientID]) == obj.Status.AppID, string(secret.Data[secretdata.KeyClientID])
 	})
+
+	// Renaming the target moves the configuration and removes the old Secret.
+	obj = waitReady(t, client.ObjectKeyFromObject(in))
+	obj.Spec.Secret.Name = "drift-renamed"
+	if err := k8sClient.Update(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the Secret to move", func() (bool, string) {
+		errOld := k8sClient.Get(ctx, key, &corev1.Secret{})
+		errNew := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "drift-renamed"}, &corev1.Secret{})
+		return apierrors.IsNotFound(errOld) && errNew == nil, fmt.Sprintf("old: %v, new: %v", errOld, errNew)
+	})
 }
 
 func TestResyncOfAnObjectInSyncMakesNoWrite(t *testing.T) {
