@@ -180,15 +180,9 @@ func (g *graphCall) patchServicePrincipal(k entityKey) *graphError {
 	t := g.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	sp := t.findSPLocked(k)
-	if sp == nil {
-		if err := g.canWriteServicePrincipal(nil); err != nil {
-			return err
-		}
-		return errNotFound(k.value)
-	}
-	if err := g.canWriteServicePrincipal(sp); err != nil {
-		return err
+	sp, gerr := g.writableSPLocked(k)
+	if gerr != nil {
+		return gerr
 	}
 	if in.AccountEnabled != nil {
 		sp.AccountEnabled = *in.AccountEnabled
@@ -206,19 +200,26 @@ func (g *graphCall) patchServicePrincipal(k entityKey) *graphError {
 	return nil
 }
 
+// writableSPLocked finds the service principal a write addresses. Authorization is checked before
+// existence, as Graph does, so a caller without the role learns nothing about what exists.
+func (g *graphCall) writableSPLocked(k entityKey) (*ServicePrincipal, *graphError) {
+	sp := g.t.findSPLocked(k)
+	if err := g.canWriteServicePrincipal(sp); err != nil {
+		return nil, err
+	}
+	if sp == nil {
+		return nil, errNotFound(k.value)
+	}
+	return sp, nil
+}
+
 func (g *graphCall) deleteServicePrincipal(k entityKey) *graphError {
 	t := g.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	sp := t.findSPLocked(k)
-	if sp == nil {
-		if err := g.canWriteServicePrincipal(nil); err != nil {
-			return err
-		}
-		return errNotFound(k.value)
-	}
-	if err := g.canWriteServicePrincipal(sp); err != nil {
-		return err
+	sp, gerr := g.writableSPLocked(k)
+	if gerr != nil {
+		return gerr
 	}
 	if sp.AppOwnerOrganizationID == microsoftTenantID {
 		return errBadRequest("Service principals of Microsoft first-party applications cannot be deleted in this emulator.")
