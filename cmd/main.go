@@ -44,7 +44,7 @@ import (
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/controllers"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
-	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
 )
 
@@ -84,6 +84,14 @@ type config struct {
 	graphWriteBurst int
 	// maxConcurrentReconciles bounds parallel reconciles of AppRegistrations.
 	maxConcurrentReconciles int
+	// graphTimeout bounds one Graph request, tokenTimeout one token request, reconcileTimeout one
+	// reconcile: no wait is unbounded.
+	graphTimeout     time.Duration
+	tokenTimeout     time.Duration
+	reconcileTimeout time.Duration
+	// shutdownTimeout is how long the manager lets running reconciles finish on SIGTERM. The
+	// Deployment's terminationGracePeriodSeconds must be longer.
+	shutdownTimeout time.Duration
 }
 
 // parseFlags reads the manager's configuration from args (without the program name).
@@ -120,6 +128,14 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		"Burst of writes the operator may send to Microsoft Graph per tenant.")
 	fs.IntVar(&cfg.maxConcurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many AppRegistrations are reconciled in parallel.")
+	fs.DurationVar(&cfg.graphTimeout, "graph-timeout", msgraph.DefaultRequestTimeout,
+		"How long one Microsoft Graph request may take, retries included.")
+	fs.DurationVar(&cfg.tokenTimeout, "token-timeout", msgraph.DefaultTokenTimeout,
+		"How long one token request to the Entra authority may take.")
+	fs.DurationVar(&cfg.reconcileTimeout, "reconcile-timeout", controllers.DefaultReconcileTimeout,
+		"How long one reconcile of an AppRegistration may take.")
+	fs.DurationVar(&cfg.shutdownTimeout, "graceful-shutdown-timeout", 30*time.Second,
+		"How long running reconciles may finish after SIGTERM; keep terminationGracePeriodSeconds longer.")
 	cfg.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -129,6 +145,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	}
 	if cfg.graphWriteQPS <= 0 || cfg.graphWriteBurst < 1 {
 		return config{}, errors.New("--graph-write-qps must be positive and --graph-write-burst at least 1")
+	}
+	if cfg.graphTimeout <= 0 || cfg.tokenTimeout <= 0 || cfg.reconcileTimeout <= 0 || cfg.shutdownTimeout <= 0 {
+		return config{}, errors.New("--graph-timeout, --token-timeout, --reconcile-timeout and --graceful-shutdown-timeout must be positive")
 	}
 	return cfg, nil
 }
@@ -191,32 +210,38 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 			return fmt.Errorf("reading --ca-bundle: %w", err)
 		}
 	}
-	transport, err := graph.NewTransport(caBundle)
+	transport, err := msgraph.NewTransport(caBundle)
 	if err != nil {
 		return fmt.Errorf("--ca-bundle %s: %w", cfg.caBundle, err)
 	}
-	cred, tenantID, err := graph.NewCredentialFromEnvironment(c, transport)
+	cred, tenantID, err := msgraph.NewCredentialFromEnvironment(c, transport, cfg.tokenTimeout)
 	if err != nil {
 		return err
 	}
-	graphClient, err := graph.NewSDKClient(graph.Options{
-		Cloud:        c,
-		TenantID:     tenantID,
-		Credential:   cred,
-		Transport:    transport,
-		WriteLimiter: rate.NewLimiter(rate.Limit(cfg.graphWriteQPS), cfg.graphWriteBurst),
-		Observe:      metrics.ObserveGraphRequest,
+	graphClient, err := msgraph.New(msgraph.Options{
+		Cloud:          c,
+		TenantID:       tenantID,
+		Credential:     cred,
+		Transport:      transport,
+		WriteLimiter:   rate.NewLimiter(rate.Limit(cfg.graphWriteQPS), cfg.graphWriteBurst),
+		RequestTimeout: cfg.graphTimeout,
+		Observe:        metrics.ObserveGraphRequest,
 	})
 	if err != nil {
 		return err
 	}
 	setupLog.Info("using Microsoft Graph", "cloud", c.Name, "graph", c.GraphBaseURL(), "authority", c.AuthorityHost, "tenantId", tenantID)
+	if warning := c.GraphAudienceWarning(); warning != "" {
+		setupLog.Info("WARNING: " + warning)
+	}
 	return (&controllers.AppRegistrationReconciler{
 		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
 		Graph:                   graphClient,
 		Cloud:                   c,
 		Recorder:                mgr.GetEventRecorder("entra-sso-operator"),
 		ResyncPeriod:            cfg.resyncPeriod,
+		ReconcileTimeout:        cfg.reconcileTimeout,
 		MaxConcurrentReconciles: cfg.maxConcurrentReconciles,
 	}).SetupWithManager(mgr)
 }
@@ -241,6 +266,7 @@ func run(cfg config) error {
 		// The process exits as soon as the manager stops, so handing the Lease over right away
 		// is safe and lets a new replica take over without waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
+		GracefulShutdownTimeout:       &cfg.shutdownTimeout,
 		// Secrets are read straight from the API server instead of being cached: the operator needs
 		// only the few it owns, and a cache would hold every Secret of the cluster in memory.
 		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},

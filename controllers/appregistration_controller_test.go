@@ -291,7 +291,7 @@ func TestResyncOfAnObjectInSyncMakesNoWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	obj := waitReady(t, client.ObjectKeyFromObject(in))
-	time.Sleep(time.Second) // let any follow-up reconcile of the create settle
+	waitIdle(t) // every follow-up reconcile of the create is done
 
 	const resyncs = 5
 	srv.ResetCounters()
@@ -307,7 +307,7 @@ func TestResyncOfAnObjectInSyncMakesNoWrite(t *testing.T) {
 			return srv.Counters().ByOperation["servicePrincipal.get"] > before, ""
 		})
 	}
-	time.Sleep(500 * time.Millisecond)
+	waitIdle(t)
 	c := srv.Counters()
 	t.Logf("in-sync resync: %.1f Graph reads, %.1f Graph writes per reconcile (%v)",
 		float64(c.Reads)/resyncs, float64(c.Writes)/resyncs, c.ByOperation)
@@ -384,6 +384,17 @@ func TestEveryObjectBecomesReadyOnceDespiteLagThrottlingErrorsAndARestart(t *tes
 	c := srv.Counters()
 	t.Logf("under lag, throttling and 5xx: %d reads, %d writes, %d throttled, %d injected 5xx, %d conflicts",
 		c.Reads, c.Writes, c.Throttled, c.ServerErrors, c.Conflicts)
+	// The faults this test asked for must have happened, or it proved nothing.
+	if c.Throttled == 0 {
+		t.Error("no write was throttled")
+	}
+	if c.ServerErrors == 0 {
+		t.Error("no 5xx was injected")
+	}
+	// Conflicts were switched on; writes to one application are serialized, so none may occur.
+	if c.Conflicts != 0 {
+		t.Errorf("%d concurrent writes to one application got 409", c.Conflicts)
+	}
 }
 
 func TestDeletionHonoursThePolicyAndTakesTheSecret(t *testing.T) {
@@ -414,13 +425,32 @@ func TestDeletionHonoursThePolicyAndTakesTheSecret(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			deletesBefore := srv.Counters().ByOperation["application.delete"]
 			if err := k8sClient.Delete(ctx, obj); err != nil {
 				t.Fatal(err)
+			}
+			if c.goneFirst {
+				// Young as it is, a 404 may be replication lag: the operator says so and asks again
+				// after the window instead of letting the object go at once.
+				waitFor(t, "Ready=False Deleting", func() (bool, string) {
+					_, cond := readyCondition(t, client.ObjectKeyFromObject(obj))
+					if cond == nil {
+						return false, "no Ready condition"
+					}
+					return cond.Reason == v1.ReasonDeleting, cond.Reason
+				})
 			}
 			waitFor(t, "the object to go", func() (bool, string) {
 				err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), &v1.AppRegistration{})
 				return apierrors.IsNotFound(err), fmt.Sprint(err)
 			})
+			wantDeletes := map[v1.DeletionPolicy]int64{v1.DeletionPolicyDelete: 1, v1.DeletionPolicyOrphan: 0}[c.policy]
+			if c.goneFirst {
+				wantDeletes = 2 // the first 404, and the confirmation after the replication window
+			}
+			if got := srv.Counters().ByOperation["application.delete"] - deletesBefore; got != wantDeletes {
+				t.Errorf("%d application deletes, want %d", got, wantDeletes)
+			}
 			if _, ok := tenant.Application(obj.Status.ObjectID); ok != c.wantApp {
 				t.Errorf("application still in Entra = %v, want %v", ok, c.wantApp)
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -24,6 +27,11 @@ const (
 	minThrottleWait = 5 * time.Second
 	// secretConflictRetry is how often a Secret held by someone else is checked again.
 	secretConflictRetry = time.Minute
+	// mismatchRetry is how soon a reconcile that restored a mismatched status goes on.
+	mismatchRetry = time.Second
+	// replicationFirstWait and replicationMaxWait bound the growing pauses while Entra replicates.
+	replicationFirstWait = time.Second
+	replicationMaxWait   = 30 * time.Second
 )
 
 // replicatingError says Entra has not replicated an object yet: not a failure, just not yet.
@@ -42,87 +50,156 @@ func (e *secretConflictError) Error() string {
 	return fmt.Sprintf("Secret %s exists and is not owned by this AppRegistration; delete it or choose another spec.secret.name", e.name)
 }
 
-// settle turns the outcome of the phases into the Ready condition and the controller's next step:
-// a schedule (RequeueAfter) where waiting is the answer, an error where backoff is, nothing where only
-// a spec change can help.
-func (r *AppRegistrationReconciler) settle(ctx context.Context, s *scope, err error) (ctrl.Result, error) {
-	obj := s.obj
-	deleting := !obj.DeletionTimestamp.IsZero()
-	if err == nil {
-		message := "Application " + obj.Status.AppID + " and Secret " + obj.Status.SecretName + " match the spec"
-		if len(s.changes) > 0 {
-			log.FromContext(ctx).Info("Synced", "changes", s.changes)
-		}
-		r.setReady(obj, metav1.ConditionTrue, entrav1alpha1.ReasonSynced, message)
-		return ctrl.Result{RequeueAfter: r.resyncAfter()}, nil
-	}
+// statusMismatchError says status named an application other than the one Entra holds under the
+// object's unique name.
+type statusMismatchError struct{ field, recorded, actual string }
 
+func (e *statusMismatchError) Error() string {
+	return fmt.Sprintf("status.%s named %s, which is not the application this object manages (%s); "+
+		"the operator left that application untouched and restored the status from Entra ID", e.field, e.recorded, e.actual)
+}
+
+// tenantMismatchError says the object's application lives in a tenant the operator no longer works in.
+type tenantMismatchError struct {
+	recorded, current string
+	deleting          bool
+}
+
+func (e *tenantMismatchError) Error() string {
+	msg := fmt.Sprintf("the application was created in tenant %s, but the operator now works in tenant %s; "+
+		"it will not create a second application. Point the operator back at tenant %s, or recreate this object", e.recorded, e.current, e.recorded)
+	if e.deleting {
+		msg += ", or set spec.deletionPolicy to Orphan to let it go without deleting the application"
+	}
+	return msg
+}
+
+// outcome is what a failed phase means for the object: the Ready reason and message users see, and
+// what the controller does next.
+type outcome struct {
+	err     error
+	reason  string
+	message string
+	// requeueAfter schedules the next attempt when neither backoff nor replicating is set.
+	requeueAfter time.Duration
+	// backoff returns the error, so controller-runtime retries with exponential backoff.
+	backoff bool
+	// replicating retries with growing pauses, without an error.
+	replicating bool
+	// warn records a Warning event.
+	warn bool
+	// quiet retries shortly and changes nothing users see: a stale read of the operator's own objects.
+	quiet bool
+}
+
+// classify turns a phase's error into its outcome.
+func (r *AppRegistrationReconciler) classify(err error) outcome {
+	o := outcome{err: err, message: err.Error(), warn: true}
 	var (
 		replicating *replicatingError
 		conflict    *secretConflictError
-		reason      string
-		result      ctrl.Result
-		retErr      = err // by default, return the error: controller-runtime backs off exponentially
+		mismatch    *statusMismatchError
+		tenant      *tenantMismatchError
+		ge          *graph.Error
 	)
-	message := err.Error()
+	if errors.As(err, &ge) {
+		o.message = ge.Summary()
+	}
 	switch kind := graph.KindOf(err); {
 	case errors.As(err, &replicating):
-		reason, result, retErr = entrav1alpha1.ReasonProgressing, ctrl.Result{RequeueAfter: replicationRetry}, nil
+		o.reason, o.replicating, o.warn = entrav1alpha1.ReasonReplicating, true, false
 	case errors.As(err, &conflict):
 		// Only a person can resolve this (remove the Secret or change spec.secret.name). A spec change
 		// triggers a reconcile by itself; the Secret is not ours, so its deletion does not, hence the
 		// unhurried look again.
-		reason, result, retErr = entrav1alpha1.ReasonSecretConflict, ctrl.Result{RequeueAfter: secretConflictRetry}, nil
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonSecretConflict, secretConflictRetry
+	case errors.As(err, &mismatch):
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonStatusMismatch, mismatchRetry
+	case errors.As(err, &tenant):
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonTenantMismatch, r.resyncAfter()
 	case kind == graph.KindForbidden:
-		reason = entrav1alpha1.ReasonPermissionDenied
-		message += ". Grant the operator's application the Microsoft Graph application permission " +
-			"Application.ReadWrite.OwnedBy (or Application.ReadWrite.All) and give admin consent"
+		o.reason, o.backoff = entrav1alpha1.ReasonPermissionDenied, true
 	case kind == graph.KindBadRequest:
-		// Graph refused a value of the spec: retrying the same spec cannot help.
-		reason, retErr = entrav1alpha1.ReasonInvalidSpec, nil
+		// Graph refused a value of the spec: retrying the same spec soon cannot help, but the resync
+		// looks again in case the refusal came from a tenant policy that has since changed.
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonInvalidSpec, r.resyncAfter()
 	case kind == graph.KindThrottled:
-		wait := max(graph.RetryAfterOf(err), minThrottleWait)
-		reason, result, retErr = entrav1alpha1.ReasonThrottled, ctrl.Result{RequeueAfter: wait}, nil
-		message += fmt.Sprintf("; retrying in %s", wait)
+		wait := graph.RetryAfterOf(err)
+		if wait <= 0 {
+			wait = minThrottleWait
+		}
+		// A little jitter, so objects throttled together do not come back together.
+		wait += time.Duration(rand.Int64N(int64(wait)/10 + 1))
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonThrottled, wait
+		o.message += fmt.Sprintf("; retrying in %s", wait.Round(time.Second))
 	case kind == graph.KindConflict || kind == graph.KindReplicationLag:
-		reason = entrav1alpha1.ReasonProgressing
+		o.reason, o.backoff, o.warn = entrav1alpha1.ReasonProgressing, true, false
 	case kind == graph.KindAuthentication:
-		reason = entrav1alpha1.ReasonAuthenticationFailed
-	case kind == graph.KindUnavailable || kind == graph.KindNotFound || kind == graph.KindUnknown && isGraphError(err):
-		reason = entrav1alpha1.ReasonGraphUnavailable
+		o.reason, o.backoff = entrav1alpha1.ReasonAuthenticationFailed, true
+	case kind == graph.KindUnavailable || kind == graph.KindNotFound || kind == graph.KindUnknown && ge != nil:
+		o.reason, o.backoff = entrav1alpha1.ReasonGraphUnavailable, true
 	case apierrors.IsConflict(err):
-		// A stale read of our own object or Secret: retry shortly, it is not news.
-		return ctrl.Result{RequeueAfter: time.Second}, nil
+		o.quiet = true
 	default:
-		reason = entrav1alpha1.ReasonKubernetesError
+		o.reason, o.backoff = entrav1alpha1.ReasonKubernetesError, true
 	}
-	if deleting {
+	return o
+}
+
+// settle records a failed reconcile in Ready and events and says what the controller does next: wait
+// for a schedule (RequeueAfter), back off (an error), or wait for a spec change.
+func (r *AppRegistrationReconciler) settle(ctx context.Context, s *scope, o outcome) (ctrl.Result, error) {
+	if o.quiet {
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	obj := s.obj
+	message := o.message
+	if !obj.DeletionTimestamp.IsZero() {
 		message = "Deleting the application from Entra ID failed: " + message
 	}
-	r.setReady(obj, metav1.ConditionFalse, reason, message)
-	if reason != entrav1alpha1.ReasonProgressing {
-		r.event(obj, corev1.EventTypeWarning, reason, "Reconcile", "%s", message)
+	r.setCondition(s, entrav1alpha1.ConditionReady, metav1.ConditionFalse, o.reason, message)
+	if o.warn {
+		r.event(obj, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", message)
 	}
-	if retErr == nil {
-		log.FromContext(ctx).Info("Not ready", "reason", reason, "message", message)
+	switch {
+	case o.replicating:
+		wait := r.replicationWaits.next(obj.UID)
+		log.FromContext(ctx).V(1).Info("Waiting for replication", "message", message, "retryIn", wait)
+		return ctrl.Result{RequeueAfter: wait}, nil
+	case o.backoff:
+		// controller-runtime logs the full error, which only the operator's log carries.
+		return ctrl.Result{}, o.err
 	}
-	return result, retErr
+	log.FromContext(ctx).Info("Not ready", "reason", o.reason, "message", message, "error", o.err.Error())
+	return ctrl.Result{RequeueAfter: o.requeueAfter}, nil
 }
 
-func isGraphError(err error) bool {
-	var ge *graph.Error
-	return errors.As(err, &ge)
+// settleReady records a reconcile in which every phase is done.
+func (r *AppRegistrationReconciler) settleReady(ctx context.Context, s *scope) ctrl.Result {
+	r.replicationWaits.forget(s.obj.UID)
+	message := "Application " + s.app.AppID + " and Secret " + s.obj.Status.SecretName + " match the spec"
+	if len(s.changes) > 0 {
+		log.FromContext(ctx).Info("Synced", "changes", s.changes)
+	}
+	r.setCondition(s, entrav1alpha1.ConditionReady, metav1.ConditionTrue, entrav1alpha1.ReasonSynced, message)
+	return ctrl.Result{RequeueAfter: r.resyncAfter()}
 }
 
-func (r *AppRegistrationReconciler) setReady(obj *entrav1alpha1.AppRegistration, status metav1.ConditionStatus, reason, message string) {
+// setCondition records one condition for the object's current generation. Ready also moves
+// status.observedGeneration.
+func (r *AppRegistrationReconciler) setCondition(s *scope, conditionType string, status metav1.ConditionStatus, reason, message string) {
+	obj := s.obj
 	meta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{
-		Type:               entrav1alpha1.ConditionReady,
+		Type:               conditionType,
 		Status:             status,
 		Reason:             reason,
 		Message:            message,
 		ObservedGeneration: obj.Generation,
+		LastTransitionTime: metav1.NewTime(s.now),
 	})
-	obj.Status.ObservedGeneration = obj.Generation
+	if conditionType == entrav1alpha1.ConditionReady {
+		obj.Status.ObservedGeneration = obj.Generation
+	}
 }
 
 // patchStatus writes the status if it changed since the last write, so an object in sync costs no
@@ -138,4 +215,30 @@ func (r *AppRegistrationReconciler) patchStatus(ctx context.Context, s *scope) e
 	}
 	s.statusBefore = s.obj.Status.DeepCopy()
 	return nil
+}
+
+// backoffs hands out growing pauses per object, doubling from replicationFirstWait up to
+// replicationMaxWait, and forgets an object once it is done. Kept in memory: after a restart the
+// pauses simply start small again.
+type backoffs struct {
+	mu       sync.Mutex
+	attempts map[types.UID]int
+}
+
+func (b *backoffs) next(uid types.UID) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.attempts == nil {
+		b.attempts = map[types.UID]int{}
+	}
+	n := b.attempts[uid]
+	b.attempts[uid] = n + 1
+	wait := replicationFirstWait << min(n, 8)
+	return min(wait, replicationMaxWait)
+}
+
+func (b *backoffs) forget(uid types.UID) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.attempts, uid)
 }

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
@@ -29,6 +30,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/testenv"
 )
@@ -93,7 +95,15 @@ type managerOptions struct {
 	resync time.Duration
 	// clientID and secret replace the operator's identity (for permission tests).
 	clientID, secret string
+	// tokenTimeout, graphTimeout and reconcileTimeout override the shipped defaults.
+	tokenTimeout, graphTimeout, reconcileTimeout time.Duration
+	// replicationWindow overrides the tests' short default (testReplicationWindow).
+	replicationWindow time.Duration
 }
+
+// testReplicationWindow stands in for the shipped two minutes, so a deletion confirmed after the
+// window does not hold a test for minutes.
+const testReplicationWindow = 4 * time.Second
 
 // startManager runs the operator, wired as cmd/main.go wires it, until the test ends or stop is
 // called. It returns the Graph client so tests can act as a crashed earlier operator would have.
@@ -102,21 +112,24 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	if o.resync == 0 {
 		o.resync = time.Hour
 	}
+	if o.replicationWindow == 0 {
+		o.replicationWindow = testReplicationWindow
+	}
 	if o.clientID != "" {
 		t.Setenv("AZURE_CLIENT_ID", o.clientID)
 		t.Setenv("AZURE_CLIENT_SECRET", o.secret)
 	}
-	transport, err := graph.NewTransport(srv.CACertPEM())
+	transport, err := msgraph.NewTransport(srv.CACertPEM())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, tenantID, err := graph.NewCredentialFromEnvironment(emuCloud, transport)
+	cred, tenantID, err := msgraph.NewCredentialFromEnvironment(emuCloud, transport, o.tokenTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sdk, err := graph.NewSDKClient(graph.Options{
+	sdk, err := msgraph.New(msgraph.Options{
 		Cloud: emuCloud, TenantID: tenantID, Credential: cred, Transport: transport,
-		WriteLimiter: rate.NewLimiter(50, 50),
+		WriteLimiter: rate.NewLimiter(50, 50), RequestTimeout: o.graphTimeout,
 		Observe: func(method string, status int) {
 			metrics.ObserveGraphRequest(method, status)
 			operatorGraphCalls.Add(1)
@@ -137,10 +150,13 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	}
 	r := &controllers.AppRegistrationReconciler{
 		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
 		Graph:                   sdk,
 		Cloud:                   emuCloud,
 		Recorder:                mgr.GetEventRecorder("entra-sso-operator"),
 		ResyncPeriod:            o.resync,
+		ReconcileTimeout:        o.reconcileTimeout,
+		ReplicationWindow:       o.replicationWindow,
 		MaxConcurrentReconciles: 4,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
@@ -186,4 +202,52 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// waitIdle waits until the operator has nothing to do: no AppRegistration queued and no reconcile
+// running, twice in a row. Scheduled requeues (resync, retries) do not count as work. It replaces
+// fixed sleeps: a test that must see every follow-up reconcile of a change waits exactly as long as
+// those take.
+func waitIdle(t testing.TB) {
+	t.Helper()
+	idleTwice := 0
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		depth, active := controllerLoad(t)
+		if depth == 0 && active == 0 {
+			idleTwice++
+			if idleTwice == 2 {
+				return
+			}
+		} else {
+			idleTwice = 0
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the operator did not go idle")
+}
+
+// controllerLoad reads the appregistration controller's queue depth and running reconciles from
+// controller-runtime's metrics.
+func controllerLoad(t testing.TB) (depth, active float64) {
+	t.Helper()
+	families, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			switch {
+			case f.GetName() == "workqueue_depth" && labels["name"] == "appregistration":
+				depth += m.GetGauge().GetValue()
+			case f.GetName() == "controller_runtime_active_workers" && labels["controller"] == "appregistration":
+				active += m.GetGauge().GetValue()
+			}
+		}
+	}
+	return depth, active
 }

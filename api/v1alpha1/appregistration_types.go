@@ -302,22 +302,39 @@ type AppRegistrationStatus struct {
 	SecretName string `json:"secretName,omitempty"`
 }
 
-// Condition types and reasons of an AppRegistration.
+// Condition types of an AppRegistration. Each phase of a reconcile reports its own condition, and
+// Ready rolls them up: it is True when every phase's condition is True, and otherwise carries the
+// reason and message of the first phase that is not done. kstatus (Flux) and Argo CD read Ready.
 const (
 	// ConditionReady is True when the application, its service principal and the Secret match the spec.
 	ConditionReady = "Ready"
+	// ConditionApplicationReady is True when the Entra application exists and matches the spec.
+	ConditionApplicationReady = "ApplicationReady"
+	// ConditionServicePrincipalReady is True when the application's service principal exists.
+	ConditionServicePrincipalReady = "ServicePrincipalReady"
+	// ConditionSecretReady is True when the Secret holds the client configuration.
+	ConditionSecretReady = "SecretReady"
+)
 
+// Condition reasons of an AppRegistration.
+const (
 	// ReasonSynced: everything matches the spec.
 	ReasonSynced = "Synced"
 	// ReasonProgressing: the operator is creating or updating objects and will check again.
 	ReasonProgressing = "Progressing"
+	// ReasonReplicating: Entra ID has not replicated an object the operator just created; it looks
+	// again with growing pauses.
+	ReasonReplicating = "Replicating"
+	// ReasonWaiting: a phase waits for an earlier one (named in the message) to be done.
+	ReasonWaiting = "Waiting"
 	// ReasonPermissionDenied: Graph refused the operator's identity (403); grant it the named role.
 	ReasonPermissionDenied = "PermissionDenied"
 	// ReasonInvalidSpec: Graph refused a value of the spec (400); change the spec.
 	ReasonInvalidSpec = "InvalidSpec"
 	// ReasonThrottled: Graph throttled the operator (429); it retries after the advertised delay.
 	ReasonThrottled = "Throttled"
-	// ReasonGraphUnavailable: Graph or the token endpoint failed or could not be reached; retried with backoff.
+	// ReasonGraphUnavailable: Graph failed, could not be reached or did not answer in time; retried
+	// with backoff.
 	ReasonGraphUnavailable = "GraphUnavailable"
 	// ReasonAuthenticationFailed: no token could be had for Graph; check the operator's credentials.
 	ReasonAuthenticationFailed = "AuthenticationFailed"
@@ -325,6 +342,12 @@ const (
 	ReasonKubernetesError = "KubernetesError"
 	// ReasonSecretConflict: the target Secret exists and belongs to something else.
 	ReasonSecretConflict = "SecretConflict"
+	// ReasonStatusMismatch: the status named an application this object does not manage. The operator
+	// left that application alone, restored the status from Entra ID and goes on with its own.
+	ReasonStatusMismatch = "StatusMismatch"
+	// ReasonTenantMismatch: the object's application lives in another tenant than the one the
+	// operator now works in; the operator will not create a second application.
+	ReasonTenantMismatch = "TenantMismatch"
 	// ReasonDeleting: the application is being removed from Entra ID.
 	ReasonDeleting = "Deleting"
 )

@@ -97,6 +97,21 @@ func (c Cloud) GraphBaseURL() string { return c.GraphEndpoint + "/v1.0" }
 // GraphScope is the scope an app-only token for Graph is requested with.
 func (c Cloud) GraphScope() string { return c.GraphResource + "/.default" }
 
+// GraphAudienceWarning explains the risk when the Graph endpoint points away from the host of the
+// audience tokens are requested for: every request hands that endpoint a token Microsoft Graph
+// accepts. Right for the Entra emulator or a trusted proxy, a token leak for anything else. It
+// returns "" when the endpoint is the audience's own host.
+func (c Cloud) GraphAudienceWarning() string {
+	endpoint, errE := url.Parse(c.GraphEndpoint)
+	audience, errA := url.Parse(c.GraphResource)
+	if errE != nil || errA != nil || strings.EqualFold(endpoint.Hostname(), audience.Hostname()) {
+		return ""
+	}
+	return fmt.Sprintf("--graph-endpoint %s is not %s, yet tokens are requested for %s: that endpoint receives "+
+		"tokens valid for Microsoft Graph. Use this only with the Entra emulator or a proxy you trust.",
+		c.GraphEndpoint, c.GraphResource, c.GraphScope())
+}
+
 // Endpoints are a tenant's OpenID Connect endpoints (v2.0), as its discovery document lists them.
 type Endpoints struct {
 	Issuer                      string

@@ -1,6 +1,9 @@
 package cloud
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestEndpoints(t *testing.T) {
 	const tid = "11111111-2222-3333-4444-555555555555"
@@ -75,5 +78,19 @@ func TestByNameAndOverrides(t *testing.T) {
 		if _, err := Public.WithOverrides("", bad); err == nil {
 			t.Errorf("graph endpoint %q accepted", bad)
 		}
+	}
+}
+
+func TestGraphAudienceWarning(t *testing.T) {
+	if w := Public.GraphAudienceWarning(); w != "" {
+		t.Errorf("the public cloud warns about itself: %s", w)
+	}
+	emulated, err := Public.WithOverrides("https://127.0.0.1:8443/", "https://127.0.0.1:8443/v1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := emulated.GraphAudienceWarning()
+	if !strings.Contains(w, "https://127.0.0.1:8443") || !strings.Contains(w, "https://graph.microsoft.com/.default") {
+		t.Errorf("an endpoint away from Graph gives no clear warning: %q", w)
 	}
 }

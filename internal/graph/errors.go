@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrNotFound matches errors for objects Graph does not have (404).
@@ -30,22 +32,42 @@ const (
 	KindConflict
 	// KindReplicationLag means an object created moments ago is not visible everywhere yet; retry soon.
 	KindReplicationLag
-	// KindUnavailable means Graph failed (5xx) or could not be reached; retry with backoff.
+	// KindUnavailable means Graph failed (5xx), could not be reached or did not answer in time; retry
+	// with backoff.
 	KindUnavailable
-	// KindAuthentication means no token could be had for Graph (bad credentials, unreachable authority).
+	// KindAuthentication means no token could be had for Graph (bad credentials, unreachable or silent
+	// authority).
 	KindAuthentication
 )
 
-// Error is a failed Graph request, reduced to what decides the operator's next step. Its message
-// carries Graph's code and message, never request bodies or tokens.
+var kindNames = [...]string{"Unknown", "NotFound", "Forbidden", "BadRequest", "Throttled", "Conflict",
+	"ReplicationLag", "Unavailable", "Authentication"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Error is a failed Graph request, reduced to what decides the operator's next step.
+//
+// It has two renderings. Error() is the full story for the operator's log: Graph's or the token
+// endpoint's own message included. Summary() is what users see in status and events: the operation,
+// the status and error code, and what to do — short, fixed text that never carries a token
+// endpoint's response (trace IDs, the operator's client ID) or a request body.
 type Error struct {
 	// Op is what the operator was doing, e.g. "create the application".
 	Op string
+	// Permission is the least Microsoft Graph application permission the operation needs, named in
+	// the hint when Graph answers 403.
+	Permission string
 	// Status is the HTTP status, 0 when no response arrived.
 	Status int
-	// Code is Graph's OData error code (Authorization_RequestDenied, Request_BadRequest, ...).
+	// Code is Graph's OData error code (Authorization_RequestDenied, Request_BadRequest, ...), or
+	// the token endpoint's OAuth error and AADSTS code for KindAuthentication.
 	Code string
-	// Message is Graph's error message.
+	// Message is Graph's error message, or the transport's.
 	Message string
 	// RetryAfter is the delay Graph asked for, if any.
 	RetryAfter time.Duration
@@ -61,7 +83,12 @@ func (e *Error) Error() string {
 	b.WriteString(": ")
 	switch {
 	case e.Kind == KindAuthentication:
-		b.WriteString("could not get a token for Microsoft Graph: ")
+		b.WriteString("could not get a token for Microsoft Graph")
+		if e.Message != "" {
+			b.WriteString(": ")
+			b.WriteString(e.Message)
+		}
+	case e.Kind == KindThrottled && e.Code == "":
 		b.WriteString(e.Message)
 	case e.Status == 0:
 		b.WriteString("Microsoft Graph could not be reached: ")
@@ -77,6 +104,65 @@ func (e *Error) Error() string {
 		}
 	}
 	return b.String()
+}
+
+// maxGraphMessage bounds how much of Graph's own message a summary quotes. Graph's 400 messages name
+// the refused property, which is what a user needs to fix the spec; nothing useful is longer.
+const maxGraphMessage = 200
+
+// Summary is the short, user-facing account of the failure for status conditions and events.
+func (e *Error) Summary() string {
+	var b strings.Builder
+	b.WriteString(e.Op)
+	b.WriteString(": ")
+	switch {
+	case e.Kind == KindAuthentication:
+		b.WriteString("could not get a token for Microsoft Graph")
+		if e.Code != "" {
+			fmt.Fprintf(&b, " (%s)", e.Code)
+		}
+		if e.Status == 0 {
+			b.WriteString("; the authority did not answer in time or could not be reached")
+		}
+		b.WriteString("; check the operator's credentials (AZURE_TENANT_ID, AZURE_CLIENT_ID and its secret, " +
+			"certificate or federated token) and the authority host; details are in the operator's log")
+	case e.Kind == KindThrottled && e.Code == "":
+		// Throttled before anything was sent: the message is the operator's own fixed text.
+		b.WriteString(e.Message)
+	case e.Status == 0:
+		b.WriteString("Microsoft Graph could not be reached or did not answer in time; retrying with backoff")
+	default:
+		fmt.Fprintf(&b, "Microsoft Graph answered %d %s", e.Status, http.StatusText(e.Status))
+		if e.Code != "" {
+			fmt.Fprintf(&b, " (%s)", e.Code)
+		}
+		switch e.Kind {
+		case KindBadRequest:
+			if e.Message != "" {
+				b.WriteString(": ")
+				b.WriteString(truncate(e.Message, maxGraphMessage))
+			}
+		case KindForbidden:
+			perm := e.Permission
+			if perm == "" {
+				perm = PermissionApplicationOwnedBy
+			}
+			fmt.Fprintf(&b, "; grant the operator's application the Microsoft Graph application permission %s "+
+				"and give admin consent", perm)
+		}
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -102,8 +188,8 @@ func RetryAfterOf(err error) time.Duration {
 	return 0
 }
 
-// kindFor classifies a Graph answer by its status, OData code, message and detail codes.
-func kindFor(status int, code, message string, details ...string) Kind {
+// Classify sorts a Graph answer by its status, OData code, message and detail codes.
+func Classify(status int, code, message string, details ...string) Kind {
 	switch {
 	case status == http.StatusNotFound:
 		return KindNotFound
@@ -133,8 +219,8 @@ func isReplicationLag(codes []string, message string) bool {
 		strings.Contains(message, "does not reference a valid application object")
 }
 
-// parseRetryAfter reads a Retry-After header given in seconds or as an HTTP date.
-func parseRetryAfter(value string, now time.Time) time.Duration {
+// ParseRetryAfter reads a Retry-After header given in seconds or as an HTTP date.
+func ParseRetryAfter(value string, now time.Time) time.Duration {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return 0
@@ -147,4 +233,23 @@ func parseRetryAfter(value string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+var (
+	oauthErrorCode = regexp.MustCompile(`"error"\s*:\s*"([a-z_]+)"`)
+	aadstsCode     = regexp.MustCompile(`AADSTS\d+`)
+)
+
+// TokenErrorCode extracts the codes worth showing a user from a token endpoint's failure text: the
+// OAuth error (invalid_client) and the first AADSTS code. Everything else in such a response (trace
+// and correlation IDs, timestamps, the client ID) stays in the log.
+func TokenErrorCode(text string) string {
+	var parts []string
+	if m := oauthErrorCode.FindStringSubmatch(text); m != nil {
+		parts = append(parts, m[1])
+	}
+	if m := aadstsCode.FindString(text); m != "" {
+		parts = append(parts, m)
+	}
+	return strings.Join(parts, " ")
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func TestKindFor(t *testing.T) {
+func TestClassify(t *testing.T) {
 	cases := []struct {
 		status  int
 		code    string
@@ -30,8 +30,8 @@ func TestKindFor(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%d %s %v", c.status, c.code, c.details), func(t *testing.T) {
-			if got := kindFor(c.status, c.code, c.message, c.details...); got != c.want {
-				t.Errorf("kindFor() = %v, want %v", got, c.want)
+			if got := Classify(c.status, c.code, c.message, c.details...); got != c.want {
+				t.Errorf("Classify() = %v, want %v", got, c.want)
 			}
 		})
 	}
@@ -63,8 +63,8 @@ func TestParseRetryAfter(t *testing.T) {
 		"soon":                          0,
 	}
 	for in, want := range cases {
-		if got := parseRetryAfter(in, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
+		if got := ParseRetryAfter(in, now); got != want {
+			t.Errorf("ParseRetryAfter(%q) = %v, want %v", in, got, want)
 		}
 	}
 }

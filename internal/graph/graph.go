@@ -1,9 +1,8 @@
-// Package graph is the operator's only door to Microsoft Graph. It speaks in small, plain Go types
-// (Application, ServicePrincipal) so that the rest of the operator, and its tests, never see the SDK's
-// generated models; only this package imports msgraph-sdk-go.
+// Package graph is what the operator knows about Microsoft Graph, in plain Go: the types it manages
+// (Application, ServicePrincipal), one small interface per Graph concept, the error kinds that decide
+// the operator's next step, and the Graph permission each operation needs. It imports no SDK: the
+// msgraph-sdk-go adapter lives in graph/msgraph, so pure planners and their tests never compile the SDK.
 package graph
-
-import "context"
 
 // Application is the part of an Entra application registration the operator manages.
 type Application struct {
@@ -70,38 +69,4 @@ const (
 var ManagedFields = []Field{
 	FieldDisplayName, FieldSignInAudience, FieldWeb, FieldSPA, FieldPublicClient,
 	FieldIsFallbackPublicClient, FieldOptionalClaims, FieldGroupMembershipClaims, FieldAPI,
-}
-
-// ApplicationRef finds an application by object ID or, failing that, by its unique name.
-type ApplicationRef struct {
-	ObjectID   string
-	UniqueName string
-}
-
-// ServicePrincipal is an application's instance in the tenant.
-type ServicePrincipal struct {
-	ObjectID string
-	AppID    string
-}
-
-// Client is what the operator needs from Microsoft Graph for one tenant. Errors are *Error, or wrap
-// one, and satisfy errors.Is(err, ErrNotFound) for 404s.
-type Client interface {
-	// TenantID is the tenant the client works in.
-	TenantID() string
-	// UpsertApplication creates the application with the given unique name, or updates the one that
-	// already has it, in one idempotent request: a retry after a crash finds the first application
-	// instead of making a second. created says which happened; the returned application is complete
-	// only when created (Graph answers an update with no body).
-	UpsertApplication(ctx context.Context, uniqueName string, app Application) (result Application, created bool, err error)
-	// GetApplication reads the managed fields of an application.
-	GetApplication(ctx context.Context, ref ApplicationRef) (Application, error)
-	// UpdateApplication writes the given fields of app to the application.
-	UpdateApplication(ctx context.Context, objectID string, app Application, fields []Field) error
-	// DeleteApplication deletes the application; Entra deletes its service principal with it.
-	DeleteApplication(ctx context.Context, ref ApplicationRef) error
-	// GetServicePrincipal finds the service principal of an application.
-	GetServicePrincipal(ctx context.Context, appID string) (ServicePrincipal, error)
-	// CreateServicePrincipal creates the service principal of an application.
-	CreateServicePrincipal(ctx context.Context, appID string) (ServicePrincipal, error)
 }

@@ -1,4 +1,4 @@
-package graph
+package msgraph
 
 import (
 	"fmt"
@@ -7,38 +7,40 @@ import (
 
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
+
+	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 )
 
 // toSDKApplication builds a request body holding exactly the given fields of app.
-func toSDKApplication(app Application, fields []Field) models.Applicationable {
+func toSDKApplication(app graph.Application, fields []graph.Field) models.Applicationable {
 	out := models.NewApplication()
 	for _, f := range fields {
 		switch f {
-		case FieldDisplayName:
+		case graph.FieldDisplayName:
 			out.SetDisplayName(ptr(app.DisplayName))
-		case FieldSignInAudience:
+		case graph.FieldSignInAudience:
 			out.SetSignInAudience(ptr(app.SignInAudience))
-		case FieldWeb:
+		case graph.FieldWeb:
 			out.SetWeb(toSDKWeb(app.Web))
-		case FieldSPA:
+		case graph.FieldSPA:
 			spa := models.NewSpaApplication()
 			spa.SetRedirectUris(nonNil(app.SPARedirectURIs))
 			out.SetSpa(spa)
-		case FieldPublicClient:
+		case graph.FieldPublicClient:
 			pc := models.NewPublicClientApplication()
 			pc.SetRedirectUris(nonNil(app.PublicClientRedirectURIs))
 			out.SetPublicClient(pc)
-		case FieldIsFallbackPublicClient:
+		case graph.FieldIsFallbackPublicClient:
 			out.SetIsFallbackPublicClient(ptr(app.IsFallbackPublicClient))
-		case FieldOptionalClaims:
+		case graph.FieldOptionalClaims:
 			oc := models.NewOptionalClaims()
 			oc.SetIdToken(toSDKClaims(app.OptionalClaims.IDToken))
 			oc.SetAccessToken(toSDKClaims(app.OptionalClaims.AccessToken))
 			oc.SetSaml2Token(toSDKClaims(app.OptionalClaims.SAML2Token))
 			out.SetOptionalClaims(oc)
-		case FieldGroupMembershipClaims:
+		case graph.FieldGroupMembershipClaims:
 			out.SetGroupMembershipClaims(ptr(app.GroupMembershipClaims))
-		case FieldAPI:
+		case graph.FieldAPI:
 			if app.AccessTokenVersion != 0 {
 				api := models.NewApiApplication()
 				api.SetRequestedAccessTokenVersion(ptr(app.AccessTokenVersion))
@@ -49,7 +51,7 @@ func toSDKApplication(app Application, fields []Field) models.Applicationable {
 	return out
 }
 
-func toSDKWeb(w Web) models.WebApplicationable {
+func toSDKWeb(w graph.Web) models.WebApplicationable {
 	out := models.NewWebApplication()
 	out.SetRedirectUris(nonNil(w.RedirectURIs))
 	// An empty URL clears the property, which Graph wants as an explicit null.
@@ -74,7 +76,7 @@ func toSDKWeb(w Web) models.WebApplicationable {
 	return out
 }
 
-func toSDKClaims(in []OptionalClaim) []models.OptionalClaimable {
+func toSDKClaims(in []graph.OptionalClaim) []models.OptionalClaimable {
 	out := make([]models.OptionalClaimable, 0, len(in))
 	for _, c := range in {
 		oc := models.NewOptionalClaim()
@@ -86,8 +88,8 @@ func toSDKClaims(in []OptionalClaim) []models.OptionalClaimable {
 	return out
 }
 
-func fromSDKApplication(in models.Applicationable) Application {
-	out := Application{
+func fromSDKApplication(in models.Applicationable) graph.Application {
+	out := graph.Application{
 		ObjectID:               deref(in.GetId()),
 		AppID:                  deref(in.GetAppId()),
 		UniqueName:             deref(in.GetUniqueName()),
@@ -97,7 +99,7 @@ func fromSDKApplication(in models.Applicationable) Application {
 		GroupMembershipClaims:  deref(in.GetGroupMembershipClaims()),
 	}
 	if w := in.GetWeb(); w != nil {
-		out.Web = Web{
+		out.Web = graph.Web{
 			RedirectURIs: slices.Clone(w.GetRedirectUris()),
 			HomePageURL:  deref(w.GetHomePageUrl()),
 			LogoutURL:    deref(w.GetLogoutUrl()),
@@ -117,7 +119,7 @@ func fromSDKApplication(in models.Applicationable) Application {
 		out.PublicClientRedirectURIs = slices.Clone(p.GetRedirectUris())
 	}
 	if oc := in.GetOptionalClaims(); oc != nil {
-		out.OptionalClaims = OptionalClaims{
+		out.OptionalClaims = graph.OptionalClaims{
 			IDToken:     fromSDKClaims(oc.GetIdToken()),
 			AccessToken: fromSDKClaims(oc.GetAccessToken()),
 			SAML2Token:  fromSDKClaims(oc.GetSaml2Token()),
@@ -126,13 +128,13 @@ func fromSDKApplication(in models.Applicationable) Application {
 	return out
 }
 
-func fromSDKClaims(in []models.OptionalClaimable) []OptionalClaim {
+func fromSDKClaims(in []models.OptionalClaimable) []graph.OptionalClaim {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]OptionalClaim, 0, len(in))
+	out := make([]graph.OptionalClaim, 0, len(in))
 	for _, c := range in {
-		out = append(out, OptionalClaim{
+		out = append(out, graph.OptionalClaim{
 			Name:                 deref(c.GetName()),
 			Essential:            deref(c.GetEssential()),
 			AdditionalProperties: slices.Clone(c.GetAdditionalProperties()),

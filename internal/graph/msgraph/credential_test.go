@@ -1,4 +1,4 @@
-package graph_test
+package msgraph_test
 
 import (
 	"bytes"
@@ -10,11 +10,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +29,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 )
 
 // TestCredentialFromEnvironment proves each way the operator can be given its identity — a client
@@ -104,18 +107,18 @@ func TestCredentialFromEnvironment(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			transport, err := graph.NewTransport(srv.CACertPEM())
+			transport, err := msgraph.NewTransport(srv.CACertPEM())
 			if err != nil {
 				t.Fatal(err)
 			}
-			cred, tenantID, err := graph.NewCredentialFromEnvironment(c, transport)
+			cred, tenantID, err := msgraph.NewCredentialFromEnvironment(c, transport, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tenantID != tenant.ID() {
 				t.Errorf("tenant %q, want %q", tenantID, tenant.ID())
 			}
-			gc, err := graph.NewSDKClient(graph.Options{Cloud: c, TenantID: tenantID, Credential: cred, Transport: transport})
+			gc, err := msgraph.New(msgraph.Options{Cloud: c, TenantID: tenantID, Credential: cred, Transport: transport})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,15 +135,33 @@ func TestCredentialFromEnvironment(t *testing.T) {
 			if bytes.Contains([]byte(err.Error()), []byte("not-the-secret")) {
 				t.Error("the error message repeats the secret")
 			}
+			checkSummaryForUsers(t, err, tenant.OperatorClientID())
 		})
 	}
 
 	t.Run("no tenant", func(t *testing.T) {
 		t.Setenv("AZURE_TENANT_ID", "")
-		if _, _, err := graph.NewCredentialFromEnvironment(c, nil); err == nil {
+		if _, _, err := msgraph.NewCredentialFromEnvironment(c, nil, 0); err == nil {
 			t.Error("a credential without AZURE_TENANT_ID was accepted")
 		}
 	})
+}
+
+// checkSummaryForUsers: what users see of an authentication failure in status and events is short
+// and fixed — no client ID, no trace IDs — and says what to do.
+func checkSummaryForUsers(t *testing.T, err error, clientID string) {
+	t.Helper()
+	var ge *graph.Error
+	if !errors.As(err, &ge) {
+		t.Fatalf("%v is not a *graph.Error", err)
+	}
+	summary := ge.Summary()
+	if strings.Contains(summary, clientID) || strings.Contains(strings.ToLower(summary), "trace") || len(summary) > 400 {
+		t.Errorf("the summary for users says too much (%d characters): %s", len(summary), summary)
+	}
+	if !strings.Contains(summary, "check the operator's credentials") {
+		t.Errorf("the summary does not say what to do: %s", summary)
+	}
 }
 
 func writeCertificate(t *testing.T, path string) []byte {

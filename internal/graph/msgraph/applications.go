@@ -1,0 +1,93 @@
+package msgraph
+
+import (
+	"context"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/applicationswithuniquename"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+
+	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
+)
+
+// Every application call addresses the application by its unique name
+// (/applications(uniqueName='...')), so it can reach only the application the operator manages under
+// that name, whatever a status field says.
+var (
+	opReadApplication   = operation{"read the application", graph.PermissionApplicationOwnedBy}
+	opUpsertApplication = operation{"create or update the application", graph.PermissionApplicationOwnedBy}
+	opUpdateApplication = operation{"update the application", graph.PermissionApplicationOwnedBy}
+	opDeleteApplication = operation{"delete the application", graph.PermissionApplicationOwnedBy}
+)
+
+// applicationSelect is what a read of an application asks for: the managed fields and the IDs.
+var applicationSelect = func() []string {
+	out := make([]string, 0, 3+len(graph.ManagedFields))
+	out = append(out, "id", "appId", "uniqueName")
+	for _, f := range graph.ManagedFields {
+		out = append(out, string(f))
+	}
+	return out
+}()
+
+// GetApplication implements graph.Applications.
+func (c *Client) GetApplication(ctx context.Context, uniqueName string) (graph.Application, error) {
+	var res models.Applicationable
+	err := c.read(opReadApplication, func() error {
+		var err error
+		res, err = c.sdk.ApplicationsWithUniqueName(&uniqueName).Get(ctx,
+			&applicationswithuniquename.ApplicationsWithUniqueNameRequestBuilderGetRequestConfiguration{
+				QueryParameters: &applicationswithuniquename.ApplicationsWithUniqueNameRequestBuilderGetQueryParameters{Select: applicationSelect},
+			})
+		return err
+	})
+	if err != nil {
+		return graph.Application{}, err
+	}
+	if res == nil {
+		return graph.Application{}, errEmptyResponse(opReadApplication)
+	}
+	return fromSDKApplication(res), nil
+}
+
+// UpsertApplication implements graph.Applications with PATCH /applications(uniqueName='...') and
+// Prefer: create-if-missing.
+func (c *Client) UpsertApplication(ctx context.Context, uniqueName string, app graph.Application) (graph.Application, bool, error) {
+	body := toSDKApplication(app, graph.ManagedFields)
+	headers := abstractions.NewRequestHeaders()
+	headers.Add("Prefer", "create-if-missing")
+	var res models.Applicationable
+	err := c.write(ctx, opUpsertApplication, uniqueName, func() error {
+		var err error
+		res, err = c.sdk.ApplicationsWithUniqueName(&uniqueName).Patch(ctx, body,
+			&applicationswithuniquename.ApplicationsWithUniqueNameRequestBuilderPatchRequestConfiguration{Headers: headers})
+		return err
+	})
+	if err != nil {
+		return graph.Application{}, false, err
+	}
+	if res == nil { // 204: the application existed and was updated
+		return graph.Application{UniqueName: uniqueName}, false, nil
+	}
+	return fromSDKApplication(res), true, nil
+}
+
+// UpdateApplication implements graph.Applications. Without Prefer: create-if-missing, a PATCH by
+// unique name updates the application that has it and never creates one.
+func (c *Client) UpdateApplication(ctx context.Context, uniqueName string, app graph.Application, fields []graph.Field) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	body := toSDKApplication(app, fields)
+	return c.write(ctx, opUpdateApplication, uniqueName, func() error {
+		_, err := c.sdk.ApplicationsWithUniqueName(&uniqueName).Patch(ctx, body, nil)
+		return err
+	})
+}
+
+// DeleteApplication implements graph.Applications.
+func (c *Client) DeleteApplication(ctx context.Context, uniqueName string) error {
+	return c.write(ctx, opDeleteApplication, uniqueName, func() error {
+		return c.sdk.ApplicationsWithUniqueName(&uniqueName).Delete(ctx, nil)
+	})
+}
