@@ -21,10 +21,17 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/yaml"
 )
 
 func newFlagSet() *flag.FlagSet {
@@ -125,5 +132,49 @@ func TestSetupControllersWrapsErrors(t *testing.T) {
 	}
 	if !slices.Equal(ran, []string{"first", "broken"}) {
 		t.Errorf("setups run = %q, want the ones up to the failure", ran)
+	}
+}
+
+// TestShippedDeploymentFitsTheManager reads config/manager/manager.yaml as a user would apply it: its
+// args parse, the kubelet waits longer than the manager's graceful shutdown before killing it, and
+// the namespace enforces the restricted Pod Security profile.
+func TestShippedDeploymentFitsTheManager(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "config", "manager", "manager.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deployment *appsv1.Deployment
+	var namespace *corev1.Namespace
+	for _, doc := range strings.Split(string(raw), "\n---") {
+		var kind struct{ Kind string }
+		if err := yaml.Unmarshal([]byte(doc), &kind); err != nil {
+			t.Fatal(err)
+		}
+		switch kind.Kind {
+		case "Deployment":
+			deployment = &appsv1.Deployment{}
+			err = yaml.UnmarshalStrict([]byte(doc), deployment)
+		case "Namespace":
+			namespace = &corev1.Namespace{}
+			err = yaml.UnmarshalStrict([]byte(doc), namespace)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if deployment == nil || namespace == nil {
+		t.Fatal("manager.yaml holds no Deployment or no Namespace")
+	}
+	container := deployment.Spec.Template.Spec.Containers[0]
+	cfg, err := parseFlags(newFlagSet(), container.Args)
+	if err != nil {
+		t.Fatalf("the Deployment's args do not parse: %v", err)
+	}
+	grace := deployment.Spec.Template.Spec.TerminationGracePeriodSeconds
+	if grace == nil || time.Duration(*grace)*time.Second <= cfg.shutdownTimeout {
+		t.Errorf("terminationGracePeriodSeconds %v is not longer than --graceful-shutdown-timeout %s", grace, cfg.shutdownTimeout)
+	}
+	if got := namespace.Labels["pod-security.kubernetes.io/enforce"]; got != "restricted" {
+		t.Errorf("the namespace enforces Pod Security %q, want restricted", got)
 	}
 }

@@ -67,12 +67,16 @@ const (
 
 // RedirectURI is where Entra ID may send authorization codes and tokens for a web or single-page
 // application. Entra ID requires an absolute https URI of at most 256 characters; plain http is
-// accepted only for the loopback host, and the characters * ! $ ' ( ) , ; are refused.
+// accepted only for the loopback host, and the characters * ! $ ' ( ) , ; are refused, as are
+// fragments. User information (https://crm.example.com@evil.example/) is refused too: it makes a URI
+// that reads like one host and sends the browser to another.
 // +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=256
 // +kubebuilder:validation:XValidation:rule=`isURL(self) && url(self).getScheme() != "" && url(self).getHostname() != ""`,message="must be an absolute URI"
 // +kubebuilder:validation:XValidation:rule=`self.startsWith('https://') || self.matches('^http://(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/?#].*)?$')`,message="must use https; http is allowed only for localhost"
 // +kubebuilder:validation:XValidation:rule=`!self.matches("[*!$'(),;]")`,message="must not contain any of the characters * ! $ ' ( ) , ;"
+// +kubebuilder:validation:XValidation:rule=`!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')`,message="must not contain user information (user@host): browsers send the user to the host after the @"
+// +kubebuilder:validation:XValidation:rule=`!self.contains('#')`,message="must not contain a fragment (#)"
 type RedirectURI string
 
 // PublicClientRedirectURI is where Entra ID may return to a mobile or desktop application. Besides
@@ -83,6 +87,8 @@ type RedirectURI string
 // +kubebuilder:validation:XValidation:rule=`self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*:.+$')`,message="must be an absolute URI"
 // +kubebuilder:validation:XValidation:rule=`!self.startsWith('http://') || self.matches('^http://(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/?#].*)?$')`,message="must not use http except for localhost"
 // +kubebuilder:validation:XValidation:rule=`!self.matches("[*!$'(),;]")`,message="must not contain any of the characters * ! $ ' ( ) , ;"
+// +kubebuilder:validation:XValidation:rule=`!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')`,message="must not contain user information (user@host): browsers send the user to the host after the @"
+// +kubebuilder:validation:XValidation:rule=`!self.contains('#')`,message="must not contain a fragment (#)"
 type PublicClientRedirectURI string
 
 // OptionalClaimName is an optional claim Entra ID can add to tokens.
@@ -166,6 +172,8 @@ type WebApplication struct {
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:XValidation:rule=`isURL(self) && url(self).getScheme() != "" && url(self).getHostname() != ""`,message="must be an absolute URI"
 	// +kubebuilder:validation:XValidation:rule=`self.startsWith('https://') || self.matches('^http://(localhost|127\\.0\\.0\\.1|\\[::1\\])([:/?#].*)?$')`,message="must use https; http is allowed only for localhost"
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')`,message="must not contain user information (user@host): browsers send the user to the host after the @"
+	// +kubebuilder:validation:XValidation:rule=`!self.contains('#')`,message="must not contain a fragment (#)"
 	LogoutURL string `json:"logoutUrl,omitempty"`
 
 	// implicitGrant allows tokens to be returned from the authorization endpoint.

@@ -136,6 +136,27 @@ func TestInvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 		{"logout URL uses http for a public host", func(a *v1.AppRegistration) {
 			a.Spec.Web.LogoutURL = "http://crm.example.com/"
 		}, "spec.web.logoutUrl", "must use https"},
+		{"web redirect URI hides its host behind user information", func(a *v1.AppRegistration) {
+			a.Spec.Web.RedirectURIs[0] = "https://crm.example.com@evil.example/oauth-callback.php"
+		}, "spec.web.redirectUris[0]", "must not contain user information"},
+		{"spa redirect URI has user information", func(a *v1.AppRegistration) {
+			a.Spec.SPA.RedirectURIs[0] = "https://user:pw@crm.example.com/spa"
+		}, "spec.spa.redirectUris[0]", "must not contain user information"},
+		{"public client redirect URI has user information", func(a *v1.AppRegistration) {
+			a.Spec.PublicClient.RedirectURIs[0] = "msal0000://crm.example.com@evil.example/auth"
+		}, "spec.publicClient.redirectUris[0]", "must not contain user information"},
+		{"logout URL hides its host behind user information", func(a *v1.AppRegistration) {
+			a.Spec.Web.LogoutURL = "https://crm.example.com@evil.example/"
+		}, "spec.web.logoutUrl", "must not contain user information"},
+		{"web redirect URI has a fragment", func(a *v1.AppRegistration) {
+			a.Spec.Web.RedirectURIs[0] = "https://crm.example.com/oauth-callback.php#x"
+		}, "spec.web.redirectUris[0]", "must not contain a fragment"},
+		{"public client redirect URI has a fragment", func(a *v1.AppRegistration) {
+			a.Spec.PublicClient.RedirectURIs[0] = "msal0000://auth#x"
+		}, "spec.publicClient.redirectUris[0]", "must not contain a fragment"},
+		{"logout URL has a fragment", func(a *v1.AppRegistration) {
+			a.Spec.Web.LogoutURL = "https://crm.example.com/logout#now"
+		}, "spec.web.logoutUrl", "must not contain a fragment"},
 		{"redirect URI is not absolute", func(a *v1.AppRegistration) {
 			a.Spec.Web.RedirectURIs[0] = "/oauth-callback.php"
 		}, "spec.web.redirectUris[0]", "must be an absolute URI"},

@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -65,6 +66,68 @@ func TestParseRetryAfter(t *testing.T) {
 	for in, want := range cases {
 		if got := ParseRetryAfter(in, now); got != want {
 			t.Errorf("ParseRetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// TestSummaryIsShortAndSaysWhatToDo: status and events get a fixed account of the failure; Graph's
+// own message only where it names the refused value (400), the token endpoint's answer never.
+func TestSummaryIsShortAndSaysWhatToDo(t *testing.T) {
+	longGraphMessage := "Invalid value specified for property 'web.redirectUris' of resource 'Application'. " + strings.Repeat("x", 500)
+	cases := []struct {
+		name       string
+		err        *Error
+		want       []string
+		wantAbsent []string
+	}{
+		{"forbidden names the operation's permission",
+			&Error{Op: "grant consent", Permission: "DelegatedPermissionGrant.ReadWrite.All", Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges", Kind: KindForbidden},
+			[]string{"grant consent", "403 Forbidden (Authorization_RequestDenied)", "DelegatedPermissionGrant.ReadWrite.All"}, []string{"Insufficient"}},
+		{"forbidden without a declared permission falls back to the least one",
+			&Error{Op: "read", Status: 403, Kind: KindForbidden}, []string{PermissionApplicationOwnedBy}, nil},
+		{"bad request quotes Graph, bounded",
+			&Error{Op: "update the application", Status: 400, Code: "Request_BadRequest", Message: longGraphMessage, Kind: KindBadRequest},
+			[]string{"web.redirectUris", "…"}, []string{strings.Repeat("x", 300)}},
+		{"authentication gives codes, not the answer",
+			&Error{Op: "read the application", Status: 401, Code: "invalid_client AADSTS7000215", Kind: KindAuthentication,
+				Message: "AADSTS7000215: Invalid client secret. Trace ID: abc Correlation ID: def client 11111111-2222"},
+			[]string{"invalid_client AADSTS7000215", "check the operator's credentials"}, []string{"Trace ID", "11111111"}},
+		{"a silent authority says so",
+			&Error{Op: "read the application", Kind: KindAuthentication, Message: "context deadline exceeded"},
+			[]string{"did not answer in time"}, []string{"deadline"}},
+		{"unreachable Graph hides transport detail",
+			&Error{Op: "read the application", Kind: KindUnavailable, Message: "dial tcp 10.0.0.1:443: i/o timeout"},
+			[]string{"could not be reached"}, []string{"10.0.0.1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := c.err.Summary()
+			if len(got) > 500 {
+				t.Errorf("summary is %d characters long", len(got))
+			}
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("summary %q lacks %q", got, w)
+				}
+			}
+			for _, w := range c.wantAbsent {
+				if strings.Contains(got, w) {
+					t.Errorf("summary %q shows %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestTokenErrorCode(t *testing.T) {
+	cases := map[string]string{
+		`{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Trace ID: 1"}`: "invalid_client AADSTS7000215",
+		"ClientSecretCredential authentication failed\nAADSTS700016: Application not found":                           "AADSTS700016",
+		"dial tcp: connection refused": "",
+	}
+	for in, want := range cases {
+		if got := TokenErrorCode(in); got != want {
+			t.Errorf("TokenErrorCode(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
