@@ -26,6 +26,11 @@ func (r *AppRegistrationReconciler) ensureApplication(ctx context.Context, s *sc
 		return ctrl.Result{}, &tenantMismatchError{recorded: st.TenantID, current: tenantID}
 	}
 	want := desired.Application(s.obj.Spec)
+	if st.ObjectID == "" {
+		// Nothing recorded: almost always a new object. The upsert creates the application, or finds
+		// the one an earlier attempt created before it could record it, without a read first.
+		return ctrl.Result{}, r.upsertApplication(ctx, s, want)
+	}
 
 	observed, err := r.Graph.GetApplication(ctx, s.uniqueName)
 	switch {
@@ -46,7 +51,7 @@ func (r *AppRegistrationReconciler) ensureApplication(ctx context.Context, s *sc
 	// A 404 means the application was never created, was deleted behind the operator's back, or was
 	// created moments ago and has not reached the replica that answered. The last is likely when
 	// status already records an application for an object this young: wait instead of writing.
-	if st.ObjectID != "" && s.now.Sub(s.obj.CreationTimestamp.Time) < r.replicationWindow() {
+	if s.now.Sub(s.obj.CreationTimestamp.Time) < r.replicationWindow() {
 		return ctrl.Result{}, errReplicating("the new application")
 	}
 	return ctrl.Result{}, r.upsertApplication(ctx, s, want)
