@@ -23,6 +23,9 @@ func main() {
 	// that process into the real binary and does not return.
 	demo.ExecControlPlaneShim()
 
+	// With `make demo | tee log`, Ctrl-C ends tee too; the demo's next write would then kill it with
+	// SIGPIPE before it cleaned up. Ignored, the write just fails and the cleanup goes on.
+	signal.Ignore(syscall.SIGPIPE)
 	// SIGHUP too: closing the terminal must clean up like Ctrl-C. The context keeps catching signals
 	// until stop() runs after Run, so a second Ctrl-C cannot cut the cleanup short.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -30,13 +31,14 @@ type child struct {
 }
 
 // startChild starts path with args and env in a process group of its own that dies with the demo
-// (childProcAttr), with stdout and stderr going to logPath.
-func startChild(name, logPath, path string, args, env []string) (*child, error) {
+// (childProcAttr), with stdout and stderr going to logPath. The child outlives ctx's cancellation:
+// Run stops the children one by one, in order, with stop.
+func startChild(ctx context.Context, name, logPath, path string, args, env []string) (*child, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("creating the %s log: %w", name, err)
 	}
-	cmd := exec.Command(path, args...)
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), path, args...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = childProcAttr()

@@ -57,7 +57,7 @@ type Config struct {
 // ports lists every port with what listens on it and how to change it, for the checks and messages.
 func (c Config) ports() []namedPort {
 	return []namedPort{
-		{c.Ports.APIServer, "kube-apiserver", "--apiserver-port / DEMO_APISERVER_PORT"},
+		{c.Ports.APIServer, kubeAPIServerBinary, "--apiserver-port / DEMO_APISERVER_PORT"},
 		{c.Ports.Etcd, "etcd (clients)", "--etcd-port / DEMO_ETCD_PORT"},
 		{c.Ports.EtcdPeer, "etcd (peers)", "--etcd-peer-port / DEMO_ETCD_PEER_PORT"},
 		{c.Ports.Emulator, "Entra emulator", "--emulator-port / DEMO_EMULATOR_PORT"},

@@ -17,6 +17,12 @@ import (
 // missing from the RBAC markers fails the demo instead of hiding behind a cluster admin.
 const operatorUserName = "entra-sso-operator"
 
+// The control plane's binaries, as envtest and setup-envtest name them.
+const (
+	kubeAPIServerBinary = "kube-apiserver"
+	etcdBinary          = "etcd"
+)
+
 // controlPlaneTimeout bounds kube-apiserver's and etcd's start and stop; a loaded 2-core machine
 // needs more than envtest's 20 s default for the first start.
 const controlPlaneTimeout = 90 * time.Second
@@ -57,7 +63,7 @@ func startControlPlane(cfg Config, run *runDir) (*controlPlane, error) {
 		return nil, fmt.Errorf("creating the control plane log: %w", err)
 	}
 	etcd := &envtest.Etcd{
-		Path:    filepath.Join(binDir, "etcd"),
+		Path:    filepath.Join(binDir, etcdBinary),
 		DataDir: dataDir,
 		URL:     &url.URL{Scheme: "http", Host: hostPort(cfg.Ports.Etcd)},
 		Out:     logFile,
@@ -66,7 +72,7 @@ func startControlPlane(cfg Config, run *runDir) (*controlPlane, error) {
 	// envtest picks a random peer port; a fixed one can be checked before starting like the others.
 	etcd.Configure().Set("listen-peer-urls", "http://"+hostPort(cfg.Ports.EtcdPeer))
 	apiServer := &envtest.APIServer{
-		Path:    filepath.Join(binDir, "kube-apiserver"),
+		Path:    filepath.Join(binDir, kubeAPIServerBinary),
 		CertDir: certDir,
 		SecureServing: envtest.SecureServing{
 			ListenAddr: envtest.ListenAddr{Address: loopback, Port: strconv.Itoa(cfg.Ports.APIServer)},
@@ -95,9 +101,6 @@ func startControlPlane(cfg Config, run *runDir) (*controlPlane, error) {
 	}
 	return cp, nil
 }
-
-// url is the API server's address.
-func (cp *controlPlane) url() string { return cp.admin.Host }
 
 // stop stops kube-apiserver, then etcd, and closes their log.
 func (cp *controlPlane) stop() error {

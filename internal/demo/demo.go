@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	if err := checkKubeconfigPath(cfg.Kubeconfig); err != nil {
 		return err
 	}
-	if err := checkPortsFree(cfg.ports()); err != nil {
+	if err := checkPortsFree(ctx, cfg.ports()); err != nil {
 		return err
 	}
 	r := &runner{cfg: cfg, out: out, start: time.Now()}
@@ -311,8 +311,8 @@ func (c Config) absolute() (Config, error) {
 func checkBinaries(cfg Config) error {
 	var errs []error
 	for _, b := range []struct{ path, what, fix string }{
-		{filepath.Join(cfg.AssetsDir, "kube-apiserver"), "kube-apiserver", "run `make envtest`"},
-		{filepath.Join(cfg.AssetsDir, "etcd"), "etcd", "run `make envtest`"},
+		{filepath.Join(cfg.AssetsDir, kubeAPIServerBinary), kubeAPIServerBinary, "run `make envtest`"},
+		{filepath.Join(cfg.AssetsDir, etcdBinary), etcdBinary, "run `make envtest`"},
 		{cfg.Manager, "the manager", "run `make build`"},
 		{cfg.Emulator, "the Entra emulator", "run `make build-emulator`"},
 		{cfg.Kubectl, "kubectl", "run hack/kubectl.sh, which builds one when the machine has none"},

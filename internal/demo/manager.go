@@ -24,7 +24,7 @@ func startManager(ctx context.Context, cfg Config, run *runDir, emu *emulator, k
 		"AZURE_CLIENT_SECRET="+tenant.ClientSecret,
 	)
 	probeAddr := hostPort(cfg.Ports.ManagerProbe)
-	c, err := startChild("manager", run.file("manager.log"), cfg.Manager, []string{
+	c, err := startChild(ctx, "manager", run.file("manager.log"), cfg.Manager, []string{
 		"--authority-host=" + emu.creds.AuthorityHost,
 		"--graph-endpoint=" + emu.creds.GraphBaseURL,
 		"--ca-bundle=" + emu.caFile,

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -22,10 +23,10 @@ func hostPort(port int) string { return net.JoinHostPort(loopback, strconv.Itoa(
 // checkPortsFree fails, naming each taken port, its would-be owner and how to pick another, when a
 // port the demo needs is in use. Checking first turns kube-apiserver's "timeout waiting for process"
 // into a message that says what to do.
-func checkPortsFree(ports []namedPort) error {
+func checkPortsFree(ctx context.Context, ports []namedPort) error {
 	var errs []error
 	for _, p := range ports {
-		l, err := net.Listen("tcp", hostPort(p.port))
+		l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", hostPort(p.port))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("port %d for the %s is taken (%w): stop what holds it (another demo?) or set %s",
 				p.port, p.owner, unwrapSyscall(err), p.setting))

@@ -21,7 +21,7 @@ func childProcAttr() *syscall.SysProcAttr {
 }
 
 // controlPlaneShimNames are the binaries envtest starts, which the shim stands in for.
-var controlPlaneShimNames = []string{"kube-apiserver", "etcd"}
+var controlPlaneShimNames = []string{kubeAPIServerBinary, etcdBinary}
 
 // installControlPlaneShims makes dir hold kube-apiserver and etcd links to the demo's own binary and
 // returns the directory to start them from and the environment that makes those links exec the real
