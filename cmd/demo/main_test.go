@@ -269,7 +269,8 @@ func TestInterruptLeavesNoProcessPortOrFileBehind(t *testing.T) {
 	// The kubeconfig works while the demo runs, as the demo tells the user.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	got, err := exec.CommandContext(ctx, p.kubectl, "--kubeconfig", p.kubecfg, "get", "appregistrations", "-o", "name").CombinedOutput()
+	got, err := exec.CommandContext(ctx, p.kubectl, "--kubeconfig", p.kubecfg, "--cache-dir", t.TempDir(),
+		"get", "appregistrations", "-o", "name").CombinedOutput()
 	if err != nil || !strings.Contains(string(got), "appregistration.entra.sso-operator.io/espocrm") {
 		t.Fatalf("kubectl get appregistrations with the demo's kubeconfig: %v\n%s", err, got)
 	}

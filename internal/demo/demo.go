@@ -112,7 +112,7 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.logf("control plane up; admin kubeconfig %s", r.cfg.Kubeconfig)
-	kc := kubectl{path: r.cfg.Kubectl, kubeconfig: r.cfg.Kubeconfig, env: childEnv(), dir: filepath.Dir(r.cfg.ConfigDir)}
+	kc := kubectl{path: r.cfg.Kubectl, kubeconfig: r.cfg.Kubeconfig, env: childEnv(), dir: filepath.Dir(r.cfg.ConfigDir), cacheDir: r.dir.file("kube-cache")}
 	if err := r.installOperatorPrerequisites(ctx, kc); err != nil {
 		return err
 	}

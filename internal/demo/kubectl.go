@@ -19,13 +19,16 @@ type kubectl struct {
 	env        []string
 	// dir is where relative paths in arguments (config/samples) are resolved.
 	dir string
+	// cacheDir keeps kubectl's discovery and HTTP caches in the run directory: in ~/.kube/cache they
+	// would outlive the demo, and describe a cluster that no longer exists at a reused host:port.
+	cacheDir string
 }
 
 // run runs kubectl with args and returns its combined output; a failure carries that output.
 func (k kubectl) run(ctx context.Context, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, kubectlTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, k.path, append([]string{"--kubeconfig", k.kubeconfig}, args...)...)
+	cmd := exec.CommandContext(ctx, k.path, append([]string{"--kubeconfig", k.kubeconfig, "--cache-dir", k.cacheDir}, args...)...)
 	cmd.Env = k.env
 	cmd.Dir = k.dir
 	// Its own process group, like every child: a Ctrl-C reaches the demo only, which then cancels ctx.
