@@ -53,9 +53,9 @@ tmp=$(mktemp -d "$store/.build-$version.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 start=$SECONDS
 log "building etcd (about 1 minute on 2 cores)"
-(cd "$root/hack/envtest/etcd" && CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$tmp/etcd" .)
+(cd "$root/hack/envtest/etcd" && CGO_ENABLED=0 "$root/hack/with-progress.sh" "envtest: etcd" go build -trimpath -ldflags=-s -o "$tmp/etcd" .)
 log "building kube-apiserver $version (about 8 minutes on 2 cores, once per machine)"
-(cd "$root/hack/envtest/kube-apiserver" && CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+(cd "$root/hack/envtest/kube-apiserver" && CGO_ENABLED=0 "$root/hack/with-progress.sh" "envtest: kube-apiserver" go build -trimpath -ldflags=-s -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
 mkdir -p "$(dirname "$dir")"
 rm -rf "$dir"
 mv "$tmp" "$dir"

@@ -1,0 +1,84 @@
+package secretproof
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
+)
+
+// KeyClientSecret is where a Secret carries the application's client secret: the name azidentity's
+// EnvironmentCredential reads.
+const KeyClientSecret = "AZURE_CLIENT_SECRET"
+
+// clientSecretProver signs in as the application with its client secret (the OAuth 2.0 client
+// credentials grant a CRM's background jobs use) and checks that the token is really the
+// application's: signed by a key of the Secret's JWKS, for the Secret's tenant and client ID.
+var clientSecretProver = Prover{
+	Name: "client credentials with AZURE_CLIENT_SECRET",
+	Needs: []string{
+		secretdata.KeyTenantID, secretdata.KeyClientID, KeyClientSecret,
+		secretdata.KeyTokenEndpoint, secretdata.KeyJWKSURI,
+	},
+	Prove: proveClientSecret,
+}
+
+// accessTokenClaims are the claims of an Entra access token the proof compares with the Secret.
+type accessTokenClaims struct {
+	TenantID string `json:"tid"`
+	// AppID (v1 tokens) and AuthorizedParty (v2 tokens) name the client the token was issued to.
+	AppID           string `json:"appid"`
+	AuthorizedParty string `json:"azp"`
+	Audience        string `json:"aud"`
+	Expiry          int64  `json:"exp"`
+}
+
+func proveClientSecret(ctx context.Context, client *http.Client, secret map[string][]byte) (string, error) {
+	tenantID := string(secret[secretdata.KeyTenantID])
+	clientID := string(secret[secretdata.KeyClientID])
+	cc := clientcredentials.Config{
+		ClientID:     clientID,
+		ClientSecret: string(secret[KeyClientSecret]),
+		TokenURL:     string(secret[secretdata.KeyTokenEndpoint]),
+		// The application asks for a token to itself: that needs no API permission or consent, so
+		// it proves the secret alone. Entra signs such tokens with the tenant's published keys
+		// (unlike Graph's), so the signature can be checked too.
+		Scopes:    []string{clientID + "/.default"},
+		AuthStyle: oauth2.AuthStyleInParams,
+	}
+	token, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
+	if err != nil {
+		return "", fmt.Errorf("client credentials token from %s: %w", secretdata.KeyTokenEndpoint, err)
+	}
+	keySet := oidc.NewRemoteKeySet(oidc.ClientContext(ctx, client), string(secret[secretdata.KeyJWKSURI]))
+	payload, err := keySet.VerifySignature(ctx, token.AccessToken)
+	if err != nil {
+		return "", fmt.Errorf("the access token's signature does not verify with %s: %w", secretdata.KeyJWKSURI, err)
+	}
+	var claims accessTokenClaims
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return "", fmt.Errorf("decoding the access token's claims: %w", err)
+	}
+	if claims.TenantID != tenantID {
+		return "", fmt.Errorf("the access token's tid %q is not %s %q", claims.TenantID, secretdata.KeyTenantID, tenantID)
+	}
+	issuedTo := claims.AuthorizedParty
+	if issuedTo == "" {
+		issuedTo = claims.AppID
+	}
+	if issuedTo != clientID {
+		return "", fmt.Errorf("the access token was issued to %q, not %s %q", issuedTo, secretdata.KeyClientID, clientID)
+	}
+	if claims.Audience != clientID {
+		return "", fmt.Errorf("the access token's aud %q is not the application %q", claims.Audience, clientID)
+	}
+	validFor := time.Until(time.Unix(claims.Expiry, 0)).Round(time.Minute)
+	return fmt.Sprintf("token issued to AZURE_CLIENT_ID by OIDC_TOKEN_ENDPOINT, signed by a JWKS key, valid for %s", validFor), nil
+}

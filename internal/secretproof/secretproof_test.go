@@ -1,0 +1,183 @@
+package secretproof_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/secretproof"
+)
+
+// fixture is an emulator tenant, a client that trusts only the emulator's CA, and a Secret rendered
+// the way the operator renders it for the tenant's operator application (whose client secret the
+// emulator knows, so the client-secret proof has a real credential to work with).
+type fixture struct {
+	client       *http.Client
+	secret       map[string][]byte
+	clientSecret string
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	srv, err := emulator.Start(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	tenant := srv.Tenants()[0]
+	c, err := cloud.Public.WithOverrides(srv.AuthorityHost(), srv.GraphBaseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(srv.CACertPEM()) {
+		t.Fatal("the emulator's CA is not PEM")
+	}
+	return fixture{
+		client: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}},
+		secret: secretdata.Render(secretdata.Input{
+			TenantID: tenant.ID(), ClientID: tenant.OperatorClientID(), Cloud: c,
+		}),
+		clientSecret: tenant.OperatorClientSecret(),
+	}
+}
+
+func (f fixture) with(key, value string) map[string][]byte {
+	out := make(map[string][]byte, len(f.secret)+1)
+	for k, v := range f.secret {
+		out[k] = v
+	}
+	out[key] = []byte(value)
+	return out
+}
+
+func resultOf(t *testing.T, results []secretproof.Result, prover string) secretproof.Result {
+	t.Helper()
+	for _, r := range results {
+		if r.Prover == prover {
+			return r
+		}
+	}
+	t.Fatalf("no result for %q in %+v", prover, results)
+	return secretproof.Result{}
+}
+
+const (
+	discovery    = "OIDC discovery"
+	clientSecret = "client credentials with AZURE_CLIENT_SECRET"
+)
+
+func TestTodaysSecretProvesDiscoveryAndSkipsTheClientSecret(t *testing.T) {
+	f := newFixture(t)
+	results := secretproof.Run(context.Background(), f.client, f.secret, secretproof.Provers)
+	if len(results) != len(secretproof.Provers) {
+		t.Fatalf("got %d results for %d provers", len(results), len(secretproof.Provers))
+	}
+	d := resultOf(t, results, discovery)
+	if !d.Passed() {
+		t.Fatalf("discovery: %v (missing %v)", d.Err, d.Missing)
+	}
+	if !strings.Contains(d.Detail, "6 endpoints match") || !strings.Contains(d.Detail, "signing key") {
+		t.Errorf("discovery detail %q does not say what was checked", d.Detail)
+	}
+	cs := resultOf(t, results, clientSecret)
+	if cs.Applied() || cs.Passed() || len(cs.Missing) != 1 || cs.Missing[0] != secretproof.KeyClientSecret {
+		t.Errorf("client secret proof on a Secret without a secret: applied=%v missing=%v", cs.Applied(), cs.Missing)
+	}
+}
+
+func TestClientSecretProofGetsAVerifiedToken(t *testing.T) {
+	f := newFixture(t)
+	results := secretproof.Run(context.Background(), f.client, f.with(secretproof.KeyClientSecret, f.clientSecret), secretproof.Provers)
+	for _, r := range results {
+		if !r.Passed() {
+			t.Errorf("%s: err=%v missing=%v", r.Prover, r.Err, r.Missing)
+		}
+		if strings.Contains(r.Detail, f.clientSecret) {
+			t.Errorf("%s: the detail holds the client secret", r.Prover)
+		}
+	}
+	if d := resultOf(t, results, clientSecret).Detail; !strings.Contains(d, "valid for") {
+		t.Errorf("client secret detail %q does not say how long the token is valid", d)
+	}
+}
+
+func TestClientSecretProofFailsOnAWrongSecret(t *testing.T) {
+	f := newFixture(t)
+	wrong := "not-" + f.clientSecret
+	r := resultOf(t, secretproof.Run(context.Background(), f.client, f.with(secretproof.KeyClientSecret, wrong), secretproof.Provers), clientSecret)
+	if r.Passed() || r.Err == nil {
+		t.Fatal("a wrong client secret passed the proof")
+	}
+	if !strings.Contains(r.Err.Error(), "invalid_client") {
+		t.Errorf("error %q does not carry Entra's invalid_client", r.Err)
+	}
+	if strings.Contains(r.Err.Error(), wrong) {
+		t.Error("the error holds the client secret")
+	}
+}
+
+func TestDiscoveryProofCatchesWhatACRMWouldTripOver(t *testing.T) {
+	f := newFixture(t)
+	tenantID := string(f.secret[secretdata.KeyTenantID])
+	cases := []struct {
+		name, key, value, wantErr string
+	}{
+		{"token endpoint of another tenant", secretdata.KeyTokenEndpoint,
+			strings.Replace(string(f.secret[secretdata.KeyTokenEndpoint]), tenantID, "common", 1), "token_endpoint"},
+		{"issuer with a trailing slash", secretdata.KeyIssuer, string(f.secret[secretdata.KeyIssuer]) + "/", "issuer"},
+		{"discovery URL without the well-known path", secretdata.KeyDiscoveryURL,
+			strings.TrimSuffix(string(f.secret[secretdata.KeyDiscoveryURL]), "/.well-known/openid-configuration"), "does not end in"},
+		{"discovery URL of an unknown tenant", secretdata.KeyDiscoveryURL,
+			strings.Replace(string(f.secret[secretdata.KeyDiscoveryURL]), tenantID, "00000000-0000-0000-0000-000000000001", 1), "discovery from"},
+		{"logout URL of another host", secretdata.KeyEndSessionEndpoint, "https://login.example.com/logout", "end_session_endpoint"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := resultOf(t, secretproof.Run(context.Background(), f.client, f.with(tc.key, tc.value), secretproof.Provers), discovery)
+			if r.Err == nil || !strings.Contains(r.Err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want one mentioning %q", r.Err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestDiscoveryProofTrustsOnlyTheGivenClient(t *testing.T) {
+	f := newFixture(t)
+	// The system roots do not include the emulator's CA: the proof must not fall back to skipping
+	// verification or to another client.
+	r := resultOf(t, secretproof.Run(context.Background(), &http.Client{}, f.secret, secretproof.Provers), discovery)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "certificate") {
+		t.Fatalf("err = %v, want a certificate verification error", r.Err)
+	}
+}
+
+func TestAProverRunsOnlyWithEveryKeyItNeeds(t *testing.T) {
+	ran := 0
+	p := secretproof.Prover{Name: "needs a and b", Needs: []string{"a", "b"},
+		Prove: func(context.Context, *http.Client, map[string][]byte) (string, error) { ran++; return "ok", nil }}
+	cases := []struct {
+		secret      map[string][]byte
+		wantMissing []string
+	}{
+		{map[string][]byte{"a": []byte("1"), "b": []byte("2")}, nil},
+		{map[string][]byte{"a": []byte("1")}, []string{"b"}},
+		{map[string][]byte{"a": []byte("1"), "b": {}}, []string{"b"}},
+		{nil, []string{"a", "b"}},
+	}
+	for _, tc := range cases {
+		r := secretproof.Run(context.Background(), nil, tc.secret, []secretproof.Prover{p})[0]
+		if strings.Join(r.Missing, ",") != strings.Join(tc.wantMissing, ",") {
+			t.Errorf("secret %v: missing = %v, want %v", tc.secret, r.Missing, tc.wantMissing)
+		}
+	}
+	if ran != 1 {
+		t.Errorf("the proof ran %d times, want once (only when both keys are there)", ran)
+	}
+}
