@@ -1,4 +1,4 @@
-package emulator
+package directory
 
 // Well-known application IDs of Microsoft first-party resources.
 const (
@@ -6,13 +6,8 @@ const (
 	MicrosoftGraphAppID = "00000003-0000-0000-c000-000000000000"
 	// ExchangeOnlineAppID is the appId of Office 365 Exchange Online.
 	ExchangeOnlineAppID = "00000002-0000-0ff1-ce00-000000000000"
-	// microsoftTenantID owns the first-party applications.
-	microsoftTenantID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
-	// legacyAADGraphAppID is the audience Graph expects in addKey/removeKey
-	// proof-of-possession tokens.
-	legacyAADGraphAppID = "00000002-0000-0000-c000-000000000000"
-	// graphAudience is the aud of access tokens for Microsoft Graph.
-	graphAudience = "https://graph.microsoft.com"
+	// MicrosoftTenantID owns the first-party applications.
+	MicrosoftTenantID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 )
 
 // Microsoft Graph application permissions (app roles) the emulator enforces.
@@ -24,6 +19,7 @@ const (
 	RoleDelegatedPermissionGrantRWAll = "DelegatedPermissionGrant.ReadWrite.All"
 	RoleDirectoryReadAll              = "Directory.Read.All"
 	RoleUserReadAll                   = "User.Read.All"
+	RoleUserReadWriteAll              = "User.ReadWrite.All"
 )
 
 // permissionDef is one seeded permission: a delegated scope or an app role.
@@ -35,10 +31,10 @@ type permissionDef struct {
 // (see DESIGN.md). SMTP/IMAP/POP live here because v2 tokens request them
 // from Graph's permission list in the portal.
 var graphScopes = []permissionDef{
-	{"37f7f235-527c-4136-accd-4a02d197296e", scopeOpenID, "Sign users in"},
-	{"14dad69e-099b-42c9-810b-d002981feec1", scopeProfile, "View users' basic profile"},
-	{"64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0", scopeEmail, "View users' email address"},
-	{"7427e0e9-2fba-42fe-b0c0-848c9e6a8182", scopeOfflineAccess, "Maintain access to data you have given it access to"},
+	{"37f7f235-527c-4136-accd-4a02d197296e", "openid", "Sign users in"},
+	{"14dad69e-099b-42c9-810b-d002981feec1", "profile", "View users' basic profile"},
+	{"64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0", "email", "View users' email address"},
+	{"7427e0e9-2fba-42fe-b0c0-848c9e6a8182", "offline_access", "Maintain access to data you have given it access to"},
 	{"e1fe6dd8-ba31-4d61-89e7-88639da4683d", "User.Read", "Sign in and read user profile"},
 	{"e383f46e-2787-4529-855e-0e479a3ffac0", "Mail.Send", "Send mail as a user"},
 	{"258f6531-6087-4cc4-bb90-092c5fb3ed3f", "SMTP.Send", "Send emails from mailboxes using SMTP AUTH"},
@@ -49,6 +45,7 @@ var graphScopes = []permissionDef{
 // graphRoles are Microsoft Graph's application permissions, with real IDs.
 var graphRoles = []permissionDef{
 	{"df021288-bdef-4463-88db-98f22de89214", RoleUserReadAll, "Read all users' full profiles"},
+	{"741f803b-c850-494e-b5df-cde7c675a1ca", RoleUserReadWriteAll, "Read and write all users' full profiles"},
 	{"b633e1c5-b582-4048-a93e-9f11b44c7e96", "Mail.Send", "Send mail as any user"},
 	{"798ee544-9d2d-430c-a058-570e29e34338", "Calendars.Read", "Read calendars in all mailboxes"},
 	{"089fe4d0-434a-44c5-8827-41ba8a0b17f5", "Contacts.Read", "Read contacts in all mailboxes"},
@@ -104,7 +101,7 @@ func rolesFrom(defs []permissionDef) []AppRole {
 	for _, d := range defs {
 		out = append(out, AppRole{
 			ID: d.id, Value: d.value, DisplayName: d.description, Description: d.description,
-			IsEnabled: true, AllowedMemberTypes: []string{memberTypeApplication}, Origin: &origin,
+			IsEnabled: true, AllowedMemberTypes: []string{MemberTypeApplication}, Origin: &origin,
 		})
 	}
 	return out

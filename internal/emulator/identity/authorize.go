@@ -1,4 +1,4 @@
-package emulator
+package identity
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/directory"
 )
 
 // responseTypeCode is the response_type of the authorization code flow, the
@@ -30,12 +32,12 @@ const (
 // signs in a seeded test user (login_hint picks which, default the first)
 // and redirects with a code, but only to a redirect URI the application has
 // registered. Anything it cannot redirect safely is shown as an error page.
-func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, t *Tenant) {
+func (p *Platform) serveAuthorize(w http.ResponseWriter, r *http.Request, t *directory.Directory) {
 	if err := r.ParseForm(); err != nil {
 		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144, desc: "The request is not a valid form."})
 		return
 	}
-	s.counters.update(func(c *Counters) { c.ByOperation["authorize"]++ })
+	p.faults.CountOperation("authorize")
 	q := r.Form
 	clientID := q.Get("client_id")
 	if clientID == "" {
@@ -44,22 +46,15 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, t *Tenan
 		return
 	}
 	if t == nil {
-		t = s.tenantOfClient(clientID)
+		t = p.tenants.OfClient(clientID)
 	}
 	if t == nil {
 		writeErrorPage(w, r, errUnknownClient(clientID, "common"))
 		return
 	}
-	t.mu.Lock()
-	app := t.appByAppIDLocked(clientID)
-	var a Application
-	if app != nil {
-		a = cloneApplication(app)
-	}
-	users := slices.Clone(t.users)
-	t.mu.Unlock()
-	if app == nil {
-		writeErrorPage(w, r, errUnknownClient(clientID, t.id))
+	a, ok := t.ApplicationByAppID(clientID)
+	if !ok {
+		writeErrorPage(w, r, errUnknownClient(clientID, t.ID()))
 		return
 	}
 	redirectURI := q.Get("redirect_uri")
@@ -94,31 +89,29 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, t *Tenan
 		fail(oauthInvalidRequest, 501491, "Invalid code_challenge_method: use S256 or plain.")
 		return
 	}
+	users := t.Users()
 	user := users[0]
 	if hint := q.Get("login_hint"); hint != "" {
-		i := slices.IndexFunc(users, func(u User) bool {
+		i := slices.IndexFunc(users, func(u directory.User) bool {
 			return strings.EqualFold(u.UserPrincipalName, hint) || strings.EqualFold(u.Mail, hint) || strings.EqualFold(u.ID, hint)
 		})
 		if i < 0 {
 			writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 50034,
-				desc: fmt.Sprintf("The user account %s does not exist in the %s directory. To sign into this application, the account must be added to the directory.", hint, t.id)})
+				desc: fmt.Sprintf("The user account %s does not exist in the %s directory. To sign into this application, the account must be added to the directory.", hint, t.ID())})
 			return
 		}
 		user = users[i]
 	}
-	code := newOpaque()
-	t.mu.Lock()
-	t.codes[code] = &authCode{
-		clientID: a.AppID, redirectURI: redirectURI, userID: user.ID, scope: scope, nonce: q.Get("nonce"),
-		challenge: challenge, challengeMethod: method, expires: s.now().Add(authCodeLifetime),
-	}
-	t.mu.Unlock()
+	code := p.sessions.issueCode(authCode{
+		tenantID: t.ID(), clientID: a.AppID, redirectURI: redirectURI, userID: user.ID, scope: scope, nonce: q.Get("nonce"),
+		challenge: challenge, challengeMethod: method, expires: p.clock().Add(authCodeLifetime),
+	})
 	redirectBack(w, r, redirectURI, mode, url.Values{paramCode: {code}, paramState: {state}, "session_state": {pairwiseSubject(user.ID, "session")}})
 }
 
 // isRegisteredRedirect requires an exact match with a web, SPA or public
 // client redirect URI, as Entra does.
-func isRegisteredRedirect(a *Application, uri string) bool {
+func isRegisteredRedirect(a *directory.Application, uri string) bool {
 	if uri == "" {
 		return false
 	}
@@ -162,19 +155,19 @@ var signedOutPage = template.Must(template.New("signed_out").Parse(`<!DOCTYPE ht
 // serveLogout ends the (notional) session and sends the browser back to
 // post_logout_redirect_uri only when the application registered it (as its
 // logout URL or a redirect URI); otherwise it shows the signed-out page.
-func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request, t *Tenant) {
+func (p *Platform) serveLogout(w http.ResponseWriter, r *http.Request, t *directory.Directory) {
 	if err := r.ParseForm(); err != nil {
 		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144, desc: "The request is not a valid form."})
 		return
 	}
-	s.counters.update(func(c *Counters) { c.ByOperation["logout"]++ })
+	p.faults.CountOperation("logout")
 	q := r.Form
 	target := q.Get("post_logout_redirect_uri")
 	clientID := q.Get("client_id")
 	if clientID == "" {
 		if hint := q.Get("id_token_hint"); hint != "" {
 			// An expired hint still identifies the client.
-			if claims, err := s.signer.verifySignature(hint); err == nil {
+			if claims, err := p.signer.verifySignature(hint); err == nil {
 				clientID, _ = claims[claimAudience].(string)
 			}
 		}
@@ -182,13 +175,14 @@ func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request, t *Tenant) 
 	note := ""
 	if target != "" && clientID != "" {
 		if t == nil {
-			t = s.tenantOfClient(clientID)
+			t = p.tenants.OfClient(clientID)
 		}
 		if t != nil {
-			t.mu.Lock()
-			app := t.appByAppIDLocked(clientID)
-			ok := app != nil && (isRegisteredRedirect(app, target) || (app.Web.LogoutURL != nil && *app.Web.LogoutURL == target))
-			t.mu.Unlock()
+			ok := false
+			t.Do(func(tx *directory.Tx) {
+				app := tx.ApplicationByAppID(clientID)
+				ok = app != nil && (isRegisteredRedirect(app, target) || (app.Web.LogoutURL != nil && *app.Web.LogoutURL == target))
+			})
 			if ok {
 				vals := url.Values{}
 				if st := q.Get(paramState); st != "" {

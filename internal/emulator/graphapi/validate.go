@@ -1,26 +1,22 @@
-package emulator
+package graphapi
 
 import (
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/directory"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/odata"
 )
 
 // This file holds the property validation Entra performs on writes. Each
 // failure names the property, so the operator can surface it in a condition.
 
-// The values of application.signInAudience.
-const (
-	signInAudienceMyOrg                    = "AzureADMyOrg"
-	signInAudienceMultipleOrgs             = "AzureADMultipleOrgs"
-	signInAudienceMultipleOrgsAndPersonal  = "AzureADandPersonalMicrosoftAccount"
-	signInAudiencePersonalMicrosoftAccount = "PersonalMicrosoftAccount"
-)
-
 var (
 	signInAudiences = []string{
-		signInAudienceMyOrg, signInAudienceMultipleOrgs, signInAudienceMultipleOrgsAndPersonal, signInAudiencePersonalMicrosoftAccount,
+		directory.SignInAudienceMyOrg, directory.SignInAudienceMultipleOrgs,
+		directory.SignInAudienceMultipleOrgsAndPersonal, directory.SignInAudiencePersonalMicrosoftAccount,
 	}
 	groupMembershipValues = []string{"None", "SecurityGroup", "All", "ApplicationGroup", "DirectoryRole"}
 )
@@ -34,7 +30,7 @@ const (
 // validateApplication checks an application about to be stored; prev is the
 // stored version (the empty application on create). The checks run in a
 // fixed order, so the first problem found is the one reported.
-func validateApplication(a, prev *Application) *graphError {
+func validateApplication(a, prev *directory.Application) *odata.Error {
 	if err := validateApplicationBasics(a); err != nil {
 		return err
 	}
@@ -51,19 +47,19 @@ func validateApplication(a, prev *Application) *graphError {
 		return err
 	}
 	if v := a.API.RequestedAccessTokenVersion; v != nil && *v != 1 && *v != 2 {
-		return errInvalidValue("api.requestedAccessTokenVersion", resourceApplication, "Allowed values are 1, 2 and null.")
+		return odata.InvalidValue("api.requestedAccessTokenVersion", resourceApplication, "Allowed values are 1, 2 and null.")
 	}
 	// Personal Microsoft accounts only get v2 access tokens, so Entra refuses those audiences unless
 	// the application asks for v2 ("Validation differences by supported account types").
 	if personalAudience(a.SignInAudience) {
 		if v := a.API.RequestedAccessTokenVersion; v == nil || *v != 2 {
-			return errInvalidValue("api.requestedAccessTokenVersion", resourceApplication,
+			return odata.InvalidValue("api.requestedAccessTokenVersion", resourceApplication,
 				"It must be 2 when signInAudience is "+a.SignInAudience+".")
 		}
 	}
 	for _, tag := range a.Tags {
 		if len(tag) > maxURILength {
-			return errInvalidValue("tags", resourceApplication, fmt.Sprintf("A tag is longer than %d characters.", maxURILength))
+			return odata.InvalidValue("tags", resourceApplication, fmt.Sprintf("A tag is longer than %d characters.", maxURILength))
 		}
 	}
 	return validateOptionalClaims(a.OptionalClaims)
@@ -71,21 +67,21 @@ func validateApplication(a, prev *Application) *graphError {
 
 // validateApplicationBasics checks displayName, signInAudience and
 // groupMembershipClaims.
-func validateApplicationBasics(a *Application) *graphError {
+func validateApplicationBasics(a *directory.Application) *odata.Error {
 	const res = resourceApplication
 	if strings.TrimSpace(a.DisplayName) == "" {
-		return errInvalidValue(propDisplayName, res, "The display name is required.")
+		return odata.InvalidValue(propDisplayName, res, "The display name is required.")
 	}
 	if len(a.DisplayName) > maxDisplayNameSize {
-		return errInvalidValue(propDisplayName, res, fmt.Sprintf("The display name is longer than %d characters.", maxDisplayNameSize))
+		return odata.InvalidValue(propDisplayName, res, fmt.Sprintf("The display name is longer than %d characters.", maxDisplayNameSize))
 	}
 	if a.SignInAudience != "" && !slices.Contains(signInAudiences, a.SignInAudience) {
-		return errInvalidValue("signInAudience", res, "Allowed values are "+strings.Join(signInAudiences, ", ")+".")
+		return odata.InvalidValue("signInAudience", res, "Allowed values are "+strings.Join(signInAudiences, ", ")+".")
 	}
 	if a.GroupMembershipClaims != nil {
 		for _, part := range strings.Split(*a.GroupMembershipClaims, ",") {
 			if !slices.Contains(groupMembershipValues, strings.TrimSpace(part)) {
-				return errInvalidValue("groupMembershipClaims", res, "Allowed values are "+strings.Join(groupMembershipValues, ", ")+".")
+				return odata.InvalidValue("groupMembershipClaims", res, "Allowed values are "+strings.Join(groupMembershipValues, ", ")+".")
 			}
 		}
 	}
@@ -94,7 +90,7 @@ func validateApplicationBasics(a *Application) *graphError {
 
 // validateApplicationURIs checks the redirect URIs of every platform, the
 // logout and home page URLs, and the identifier URIs.
-func validateApplicationURIs(a *Application) *graphError {
+func validateApplicationURIs(a *directory.Application) *odata.Error {
 	const res = resourceApplication
 	if err := validateRedirectURIs("web.redirectUris", a.Web.RedirectURIs, false); err != nil {
 		return err
@@ -108,17 +104,17 @@ func validateApplicationURIs(a *Application) *graphError {
 	for prop, v := range map[string]*string{"web.logoutUrl": a.Web.LogoutURL, "web.homePageUrl": a.Web.HomePageURL} {
 		if v != nil && *v != "" {
 			if why := redirectURIProblem(*v, false); why != "" {
-				return errInvalidValue(prop, res, why)
+				return odata.InvalidValue(prop, res, why)
 			}
 		}
 	}
 	for i, u := range a.IdentifierURIs {
 		p, err := url.Parse(u)
 		if err != nil || p.Scheme == "" || len(u) > maxURILength {
-			return errInvalidValue("identifierUris", res, fmt.Sprintf("Entry %d ('%s') is not an absolute URI of at most %d characters.", i, u, maxURILength))
+			return odata.InvalidValue("identifierUris", res, fmt.Sprintf("Entry %d ('%s') is not an absolute URI of at most %d characters.", i, u, maxURILength))
 		}
 		if slices.Index(a.IdentifierURIs, u) != i {
-			return errInvalidValue("identifierUris", res, fmt.Sprintf("'%s' is listed twice.", u))
+			return odata.InvalidValue("identifierUris", res, fmt.Sprintf("'%s' is listed twice.", u))
 		}
 	}
 	return nil
@@ -126,18 +122,18 @@ func validateApplicationURIs(a *Application) *graphError {
 
 // validateRequiredResourceAccess checks the declared API permissions: GUID
 // resource and permission IDs, type Scope or Role.
-func validateRequiredResourceAccess(rras []RequiredResourceAccess) *graphError {
+func validateRequiredResourceAccess(rras []directory.RequiredResourceAccess) *odata.Error {
 	const res = resourceApplication
 	for _, rra := range rras {
-		if !isGUID(rra.ResourceAppID) {
-			return errInvalidValue("requiredResourceAccess.resourceAppId", res, fmt.Sprintf("'%s' is not a GUID.", rra.ResourceAppID))
+		if !odata.IsGUID(rra.ResourceAppID) {
+			return odata.InvalidValue("requiredResourceAccess.resourceAppId", res, fmt.Sprintf("'%s' is not a GUID.", rra.ResourceAppID))
 		}
 		for _, ra := range rra.ResourceAccess {
-			if !isGUID(ra.ID) {
-				return errInvalidValue("requiredResourceAccess.resourceAccess.id", res, fmt.Sprintf("'%s' is not a GUID.", ra.ID))
+			if !odata.IsGUID(ra.ID) {
+				return odata.InvalidValue("requiredResourceAccess.resourceAccess.id", res, fmt.Sprintf("'%s' is not a GUID.", ra.ID))
 			}
-			if ra.Type != accessTypeScope && ra.Type != accessTypeRole {
-				return errInvalidValue("requiredResourceAccess.resourceAccess.type", res, "Allowed values are Scope, Role.")
+			if ra.Type != directory.AccessTypeScope && ra.Type != directory.AccessTypeRole {
+				return odata.InvalidValue("requiredResourceAccess.resourceAccess.type", res, "Allowed values are Scope, Role.")
 			}
 		}
 	}
@@ -146,18 +142,18 @@ func validateRequiredResourceAccess(rras []RequiredResourceAccess) *graphError {
 
 // validateOptionalClaims requires a name on every optional claim and allows
 // only the user source.
-func validateOptionalClaims(oc *OptionalClaims) *graphError {
+func validateOptionalClaims(oc *directory.OptionalClaims) *odata.Error {
 	if oc == nil {
 		return nil
 	}
 	const res = resourceApplication
-	for _, set := range [][]OptionalClaim{oc.IDToken, oc.AccessToken, oc.Saml2Token} {
+	for _, set := range [][]directory.OptionalClaim{oc.IDToken, oc.AccessToken, oc.Saml2Token} {
 		for _, c := range set {
 			if strings.TrimSpace(c.Name) == "" {
-				return errInvalidValue("optionalClaims.name", res, "Every optional claim needs a name.")
+				return odata.InvalidValue("optionalClaims.name", res, "Every optional claim needs a name.")
 			}
 			if c.Source != nil && *c.Source != "" && !strings.EqualFold(*c.Source, "user") {
-				return errInvalidValue("optionalClaims.source", res, "Allowed values are null and 'user'.")
+				return odata.InvalidValue("optionalClaims.source", res, "Allowed values are null and 'user'.")
 			}
 		}
 	}
@@ -168,16 +164,16 @@ func validateOptionalClaims(oc *OptionalClaims) *graphError {
 // characters, no wildcards or fragments, and https except for
 // http://localhost (and loopback IPs). Public clients may also use custom
 // schemes (msal{appId}://auth, ms-appx-web://...).
-func validateRedirectURIs(prop string, uris []string, customSchemes bool) *graphError {
+func validateRedirectURIs(prop string, uris []string, customSchemes bool) *odata.Error {
 	if len(uris) > maxRedirectURIs {
-		return errInvalidValue(prop, resourceApplication, fmt.Sprintf("At most %d redirect URIs are allowed.", maxRedirectURIs))
+		return odata.InvalidValue(prop, resourceApplication, fmt.Sprintf("At most %d redirect URIs are allowed.", maxRedirectURIs))
 	}
 	for i, u := range uris {
 		if why := redirectURIProblem(u, customSchemes); why != "" {
-			return errInvalidValue(prop, resourceApplication, why)
+			return odata.InvalidValue(prop, resourceApplication, why)
 		}
 		if slices.Index(uris, u) != i {
-			return errInvalidValue(prop, resourceApplication, fmt.Sprintf("'%s' is listed twice.", u))
+			return odata.InvalidValue(prop, resourceApplication, fmt.Sprintf("'%s' is listed twice.", u))
 		}
 	}
 	return nil
@@ -221,29 +217,29 @@ func isLoopbackHost(h string) bool {
 	return strings.EqualFold(h, "localhost") || h == "127.0.0.1" || h == "::1"
 }
 
-func validateAppRoles(roles, prev []AppRole) *graphError {
+func validateAppRoles(roles, prev []directory.AppRole) *odata.Error {
 	const res = resourceApplication
 	for i, r := range roles {
-		if !isGUID(r.ID) {
-			return errInvalidValue("appRoles.id", res, fmt.Sprintf("'%s' is not a GUID.", r.ID))
+		if !odata.IsGUID(r.ID) {
+			return odata.InvalidValue("appRoles.id", res, fmt.Sprintf("'%s' is not a GUID.", r.ID))
 		}
 		if strings.TrimSpace(r.DisplayName) == "" {
-			return errInvalidValue("appRoles.displayName", res, "Every app role needs a display name.")
+			return odata.InvalidValue("appRoles.displayName", res, "Every app role needs a display name.")
 		}
 		if strings.ContainsAny(r.Value, " \t") {
-			return errInvalidValue("appRoles.value", res, fmt.Sprintf("The value '%s' contains whitespace.", r.Value))
+			return odata.InvalidValue("appRoles.value", res, fmt.Sprintf("The value '%s' contains whitespace.", r.Value))
 		}
 		if len(r.AllowedMemberTypes) == 0 {
-			return errInvalidValue("appRoles.allowedMemberTypes", res, "At least one of User, Application is required.")
+			return odata.InvalidValue("appRoles.allowedMemberTypes", res, "At least one of User, Application is required.")
 		}
 		for _, m := range r.AllowedMemberTypes {
-			if m != memberTypeUser && m != memberTypeApplication {
-				return errInvalidValue("appRoles.allowedMemberTypes", res, "Allowed values are User, Application.")
+			if m != directory.MemberTypeUser && m != directory.MemberTypeApplication {
+				return odata.InvalidValue("appRoles.allowedMemberTypes", res, "Allowed values are User, Application.")
 			}
 		}
 		for j := range i {
 			if strings.EqualFold(roles[j].ID, r.ID) || (r.Value != "" && roles[j].Value == r.Value) {
-				return errInvalidValue("appRoles", res, fmt.Sprintf("The app role '%s' is defined twice.", r.Value))
+				return odata.InvalidValue("appRoles", res, fmt.Sprintf("The app role '%s' is defined twice.", r.Value))
 			}
 		}
 	}
@@ -251,29 +247,29 @@ func validateAppRoles(roles, prev []AppRole) *graphError {
 		if !old.IsEnabled {
 			continue
 		}
-		i := slices.IndexFunc(roles, func(r AppRole) bool { return strings.EqualFold(r.ID, old.ID) })
+		i := slices.IndexFunc(roles, func(r directory.AppRole) bool { return strings.EqualFold(r.ID, old.ID) })
 		if i < 0 || roles[i].Value != old.Value {
-			return errInvalidValue("appRoles", res, fmt.Sprintf("The app role '%s' is enabled; disable it (isEnabled=false) before removing or changing its value.", old.Value))
+			return odata.InvalidValue("appRoles", res, fmt.Sprintf("The app role '%s' is enabled; disable it (isEnabled=false) before removing or changing its value.", old.Value))
 		}
 	}
 	return nil
 }
 
-func validateScopes(scopes, prev []PermissionScope) *graphError {
+func validateScopes(scopes, prev []directory.PermissionScope) *odata.Error {
 	const res = resourceApplication
 	for i, s := range scopes {
-		if !isGUID(s.ID) {
-			return errInvalidValue("api.oauth2PermissionScopes.id", res, fmt.Sprintf("'%s' is not a GUID.", s.ID))
+		if !odata.IsGUID(s.ID) {
+			return odata.InvalidValue("api.oauth2PermissionScopes.id", res, fmt.Sprintf("'%s' is not a GUID.", s.ID))
 		}
 		if strings.TrimSpace(s.Value) == "" || strings.ContainsAny(s.Value, " \t") {
-			return errInvalidValue("api.oauth2PermissionScopes.value", res, fmt.Sprintf("The value '%s' is empty or contains whitespace.", s.Value))
+			return odata.InvalidValue("api.oauth2PermissionScopes.value", res, fmt.Sprintf("The value '%s' is empty or contains whitespace.", s.Value))
 		}
-		if s.Type != scopeTypeUser && s.Type != scopeTypeAdmin {
-			return errInvalidValue("api.oauth2PermissionScopes.type", res, "Allowed values are User, Admin.")
+		if s.Type != directory.ScopeTypeUser && s.Type != directory.ScopeTypeAdmin {
+			return odata.InvalidValue("api.oauth2PermissionScopes.type", res, "Allowed values are User, Admin.")
 		}
 		for j := range i {
 			if strings.EqualFold(scopes[j].ID, s.ID) || scopes[j].Value == s.Value {
-				return errInvalidValue("api.oauth2PermissionScopes", res, fmt.Sprintf("The scope '%s' is defined twice.", s.Value))
+				return odata.InvalidValue("api.oauth2PermissionScopes", res, fmt.Sprintf("The scope '%s' is defined twice.", s.Value))
 			}
 		}
 	}
@@ -281,9 +277,9 @@ func validateScopes(scopes, prev []PermissionScope) *graphError {
 		if !old.IsEnabled {
 			continue
 		}
-		i := slices.IndexFunc(scopes, func(s PermissionScope) bool { return strings.EqualFold(s.ID, old.ID) })
+		i := slices.IndexFunc(scopes, func(s directory.PermissionScope) bool { return strings.EqualFold(s.ID, old.ID) })
 		if i < 0 || scopes[i].Value != old.Value {
-			return errInvalidValue("api.oauth2PermissionScopes", res, fmt.Sprintf("The scope '%s' is enabled; disable it (isEnabled=false) before removing or changing its value.", old.Value))
+			return odata.InvalidValue("api.oauth2PermissionScopes", res, fmt.Sprintf("The scope '%s' is enabled; disable it (isEnabled=false) before removing or changing its value.", old.Value))
 		}
 	}
 	return nil
@@ -291,5 +287,5 @@ func validateScopes(scopes, prev []PermissionScope) *graphError {
 
 // personalAudience reports whether personal Microsoft accounts may sign in.
 func personalAudience(audience string) bool {
-	return audience == signInAudienceMultipleOrgsAndPersonal || audience == signInAudiencePersonalMicrosoftAccount
+	return audience == directory.SignInAudienceMultipleOrgsAndPersonal || audience == directory.SignInAudiencePersonalMicrosoftAccount
 }

@@ -1,7 +1,30 @@
-package emulator
+package odata
 
 import (
 	"testing"
+)
+
+// Entity specs shaped like the Graph API's, so the parser is tested on the kinds of property it
+// meets there.
+var (
+	applicationSpec = &EntitySpec{
+		Name: "Application", Type: "microsoft.graph.application",
+		Filterable: map[string]PropKind{
+			"id": KindString, "appId": KindString, "displayName": KindString, "uniqueName": KindString,
+			"signInAudience": KindString, "identifierUris": KindStringCollection, "tags": KindStringCollection,
+			"web/redirectUris": KindStringCollection,
+		},
+		StartsWith: []string{"displayName", "uniqueName"},
+		Properties: []string{"id", "appId", "displayName", "uniqueName", "web"},
+	}
+	grantSpec = &EntitySpec{
+		Name: "OAuth2PermissionGrant", Type: "microsoft.graph.oAuth2PermissionGrant",
+		Filterable: map[string]PropKind{"id": KindString, "clientId": KindString, "resourceId": KindString, "consentType": KindString},
+	}
+	servicePrincipalSpec = &EntitySpec{
+		Name: "ServicePrincipal", Type: "microsoft.graph.servicePrincipal",
+		Filterable: map[string]PropKind{"servicePrincipalNames": KindStringCollection, "accountEnabled": KindBool},
+	}
 )
 
 // TestParseFilter covers the $filter subset Graph supports on directory
@@ -42,11 +65,11 @@ func TestParseFilter(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.filter, func(t *testing.T) {
-			expr, err := parseFilter(tc.filter, applicationSpec)
+			expr, err := ParseFilter(tc.filter, applicationSpec)
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
-			if got := expr.eval(app); got != tc.match {
+			if got := expr.Eval(app); got != tc.match {
 				t.Errorf("eval = %v, want %v", got, tc.match)
 			}
 		})
@@ -71,12 +94,12 @@ func TestParseFilterRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.filter, func(t *testing.T) {
-			_, err := parseFilter(tc.filter, applicationSpec)
+			_, err := ParseFilter(tc.filter, applicationSpec)
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			if err.code != tc.code || err.status != 400 {
-				t.Errorf("got %d %s (%s), want 400 %s", err.status, err.code, err.message, tc.code)
+			if err.Code != tc.code || err.Status != 400 {
+				t.Errorf("got %d %s (%s), want 400 %s", err.Status, err.Code, err.Message, tc.code)
 			}
 		})
 	}
@@ -84,16 +107,16 @@ func TestParseFilterRefusals(t *testing.T) {
 
 func TestParseFilterOtherEntities(t *testing.T) {
 	grant := map[string]any{"clientId": "c1", "resourceId": "r1", "consentType": "AllPrincipals"}
-	expr, err := parseFilter("clientId eq 'c1' and resourceId eq 'r1'", grantSpec)
-	if err != nil || !expr.eval(grant) {
+	expr, err := ParseFilter("clientId eq 'c1' and resourceId eq 'r1'", grantSpec)
+	if err != nil || !expr.Eval(grant) {
 		t.Fatalf("grant filter: %v", err)
 	}
 	sp := map[string]any{"servicePrincipalNames": []any{"https://graph.microsoft.com"}, "accountEnabled": true}
-	expr, err = parseFilter("servicePrincipalNames/any(n:n eq 'https://graph.microsoft.com') and accountEnabled eq true", servicePrincipalSpec)
-	if err != nil || !expr.eval(sp) {
+	expr, err = ParseFilter("servicePrincipalNames/any(n:n eq 'https://graph.microsoft.com') and accountEnabled eq true", servicePrincipalSpec)
+	if err != nil || !expr.Eval(sp) {
 		t.Fatalf("service principal filter: %v", err)
 	}
-	if _, err := parseFilter("displayName eq 'x'", grantSpec); err == nil {
+	if _, err := ParseFilter("displayName eq 'x'", grantSpec); err == nil {
 		t.Error("grant filter on displayName accepted")
 	}
 }
@@ -114,8 +137,8 @@ func FuzzParseFilter(f *testing.F) {
 	}
 	obj := map[string]any{"displayName": "x", "identifierUris": []any{"a"}}
 	f.Fuzz(func(_ *testing.T, s string) {
-		if expr, err := parseFilter(s, applicationSpec); err == nil {
-			expr.eval(obj)
+		if expr, err := ParseFilter(s, applicationSpec); err == nil {
+			expr.Eval(obj)
 		}
 	})
 }

@@ -1,15 +1,12 @@
-package emulator
+package identity
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // x5t is defined as the SHA-1 thumbprint.
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -58,7 +55,8 @@ const (
 
 // tokenSigner owns the RSA key every token is signed with. Like Entra, the
 // key is published with a self-signed certificate (x5c) and its SHA-1
-// thumbprint doubles as the kid.
+// thumbprint doubles as the kid. The certificate's validity uses real time,
+// not the emulator clock: it is checked, if at all, by clients with theirs.
 type tokenSigner struct {
 	key     *rsa.PrivateKey
 	certDER []byte
@@ -70,9 +68,13 @@ func newTokenSigner() (*tokenSigner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate token signing key: %w", err)
 	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 126))
+	if err != nil {
+		return nil, fmt.Errorf("token signing certificate serial: %w", err)
+	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber: randomSerial(),
+		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: "accounts.emulator.entra"},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(5 * 365 * 24 * time.Hour),
@@ -145,40 +147,4 @@ func (s *tokenSigner) jwks(issuer string) map[string]any {
 func thumbprintSHA1(der []byte) string {
 	sum := sha1.Sum(der) //nolint:gosec // thumbprint, not a security boundary
 	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// thumbprintMatches compares a JWT header thumbprint with the SHA-1 (x5t)
-// or SHA-256 (x5t#S256) digest of a certificate. Clients disagree on the
-// encoding (MSAL for Go sends padded standard base64, RFC 7515 says
-// unpadded base64url, some send hex), and Entra accepts them all.
-func thumbprintMatches(header string, digest []byte) bool {
-	if header == "" {
-		return false
-	}
-	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.StdEncoding} {
-		if b, err := enc.DecodeString(header); err == nil && bytes.Equal(b, digest) {
-			return true
-		}
-	}
-	if b, err := hex.DecodeString(header); err == nil && bytes.Equal(b, digest) {
-		return true
-	}
-	return false
-}
-
-func sha1Digest(der []byte) []byte {
-	sum := sha1.Sum(der) //nolint:gosec // thumbprint, not a security boundary
-	return sum[:]
-}
-
-func sha256Digest(der []byte) []byte {
-	sum := sha256.Sum256(der)
-	return sum[:]
-}
-
-// hexThumbprintSHA1 is the upper-case hex SHA-1 thumbprint Graph reports as
-// a key credential's customKeyIdentifier.
-func hexThumbprintSHA1(der []byte) string {
-	sum := sha1.Sum(der) //nolint:gosec // thumbprint, not a security boundary
-	return fmt.Sprintf("%X", sum[:])
 }

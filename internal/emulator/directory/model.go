@@ -1,59 +1,43 @@
-package emulator
+package directory
 
 import (
 	"crypto/x509"
 	"time"
 )
 
-// The types in this file are the emulator's own directory model. Their JSON
-// tags are Graph's camelCase property names, so an object serializes straight
-// into a Graph response body and a request body decodes straight into it.
-// Values that Graph never returns (secret values, certificate bytes) live in
-// unexported fields, which JSON ignores and callers outside the package
-// cannot read from the deep copies the Tenant accessors return.
-
-// Graph resource (entity type) names, as Graph's error messages name them.
-const (
-	resourceApplication                 = "Application"
-	resourceServicePrincipal            = "ServicePrincipal"
-	resourceUser                        = "User"
-	resourceDirectoryObject             = "DirectoryObject"
-	resourceAppRoleAssignment           = "AppRoleAssignment"
-	resourceOAuth2PermissionGrant       = "OAuth2PermissionGrant"
-	resourceFederatedIdentityCredential = "FederatedIdentityCredential"
-	resourcePasswordCredential          = "PasswordCredential"
-	resourceKeyCredential               = "KeyCredential"
-)
-
-// Graph property names the handlers address directly: in request bodies,
-// $filter, alternate keys (applications(uniqueName='..')) and error targets.
-const (
-	propAppID       = "appId"
-	propDisplayName = "displayName"
-	propUniqueName  = "uniqueName"
-	propName        = "name"
-	propIssuer      = "issuer"
-)
+// The types in this file are the emulator's directory model. Their JSON tags are Graph's camelCase
+// property names, so an object serializes straight into a Graph response body and a request body
+// decodes straight into it. Values that Graph never returns (secret hashes, certificates, the
+// creation stamp) live in unexported fields, which JSON ignores.
 
 // Values of the directory model's enumerations.
 const (
-	// servicePrincipalTypeApplication is servicePrincipal.servicePrincipalType
-	// of an application's service principal.
-	servicePrincipalTypeApplication = "Application"
-	// appRoleAssignment.principalType.
-	principalTypeServicePrincipal = "ServicePrincipal"
-	principalTypeUser             = "User"
-	// appRole.allowedMemberTypes.
-	memberTypeUser        = "User"
-	memberTypeApplication = "Application"
-	// permissionScope.type.
-	scopeTypeUser  = "User"
-	scopeTypeAdmin = "Admin"
-	// resourceAccess.type: a delegated permission or an app role.
-	accessTypeScope = "Scope"
-	accessTypeRole  = "Role"
+	// ServicePrincipalTypeApplication is servicePrincipal.servicePrincipalType of an application's
+	// service principal.
+	ServicePrincipalTypeApplication = "Application"
+	// PrincipalTypeServicePrincipal and PrincipalTypeUser are appRoleAssignment.principalType.
+	PrincipalTypeServicePrincipal = "ServicePrincipal"
+	PrincipalTypeUser             = "User"
+	// MemberTypeUser and MemberTypeApplication are appRole.allowedMemberTypes.
+	MemberTypeUser        = "User"
+	MemberTypeApplication = "Application"
+	// ScopeTypeUser and ScopeTypeAdmin are permissionScope.type.
+	ScopeTypeUser  = "User"
+	ScopeTypeAdmin = "Admin"
+	// AccessTypeScope (a delegated permission) and AccessTypeRole (an app role) are
+	// resourceAccess.type.
+	AccessTypeScope = "Scope"
+	AccessTypeRole  = "Role"
 	// originApplication is the origin of permissions the application defines.
 	originApplication = "Application"
+)
+
+// The values of application.signInAudience.
+const (
+	SignInAudienceMyOrg                    = "AzureADMyOrg"
+	SignInAudienceMultipleOrgs             = "AzureADMultipleOrgs"
+	SignInAudienceMultipleOrgsAndPersonal  = "AzureADandPersonalMicrosoftAccount"
+	SignInAudiencePersonalMicrosoftAccount = "PersonalMicrosoftAccount"
 )
 
 // Application is a Graph application object (an "app registration").
@@ -93,16 +77,16 @@ type Application struct {
 	// /applications/{id}/federatedIdentityCredentials.
 	FederatedIdentityCredentials []FederatedIdentityCredential `json:"-"`
 
-	meta objectMeta
+	stamp Stamp
 }
 
-// objectMeta is bookkeeping Graph does not expose.
-type objectMeta struct {
-	// seq orders objects for paging: $skiptoken is the seq of the last item.
-	seq int64
-	// createdAt is the Options.Clock time of creation; replication lag hides
-	// the object from reads until createdAt+ReplicationLag.
-	createdAt time.Time
+// Stamp is the directory's bookkeeping of an object, which Graph does not expose.
+type Stamp struct {
+	// Seq orders objects by creation, for paging: a $skiptoken is the Seq of a page's last item.
+	Seq int64
+	// Created is the emulator clock's time of creation; the visibility rule (replication lag)
+	// hides the object from reads for a while after it.
+	Created time.Time
 }
 
 // WebApplication is application.web.
@@ -194,10 +178,6 @@ type KeyCredential struct {
 	cert *x509.Certificate
 }
 
-// Certificate returns the X.509 certificate stored for this credential, or
-// nil (for example for a credential decoded from JSON outside the store).
-func (k KeyCredential) Certificate() *x509.Certificate { return k.cert }
-
 // APIApplication is application.api.
 type APIApplication struct {
 	AcceptMappedClaims          *bool                      `json:"acceptMappedClaims"`
@@ -280,7 +260,7 @@ type ServicePrincipal struct {
 	// principal (navigation property /servicePrincipals/{id}/owners).
 	Owners []string `json:"-"`
 
-	meta objectMeta
+	stamp Stamp
 }
 
 // AppRoleAssignment grants an app role of a resource service principal to a
@@ -296,7 +276,7 @@ type AppRoleAssignment struct {
 	ResourceDisplayName  string    `json:"resourceDisplayName"`
 	ResourceID           string    `json:"resourceId"`
 
-	meta objectMeta
+	stamp Stamp
 }
 
 // OAuth2PermissionGrant is delegated permission consent: ClientID and
@@ -309,7 +289,7 @@ type OAuth2PermissionGrant struct {
 	ResourceID  string  `json:"resourceId"`
 	Scope       string  `json:"scope"`
 
-	meta objectMeta
+	stamp Stamp
 }
 
 // User is a seeded test user that the authorize endpoint signs in.

@@ -1,27 +1,26 @@
-package emulator
+package faults
 
 import (
 	"maps"
 	"sync"
 )
 
-// Counters is a snapshot of the requests the emulator has served since start
-// or the last ResetCounters. Tests and benchmarks read it to prove, for
-// example, that a resync of an in-sync app makes no write.
+// Counters is a snapshot of the requests the emulator has served since start or the last reset.
+// Tests and benchmarks read it to prove, for example, that a resync of an in-sync app makes no
+// write.
 type Counters struct {
-	// Reads and Writes count Graph requests by HTTP method class (GET is a
-	// read; POST, PATCH, DELETE are writes), including refused ones.
+	// Reads and Writes count Graph requests by HTTP method class (GET is a read; POST, PATCH,
+	// DELETE are writes), including refused ones.
 	Reads, Writes int64
 	// Throttled counts 429 answers, ServerErrors injected 5xx answers.
 	Throttled, ServerErrors int64
 	// Conflicts counts injected 409 Directory_ConcurrencyViolation answers.
 	Conflicts int64
-	// TokenRequests counts token endpoint requests (not Graph reads/writes).
+	// TokenRequests counts token endpoint requests (not Graph reads/writes), stalled ones included.
 	TokenRequests int64
-	// ByOperation counts requests per operation, e.g. "application.create",
-	// "application.upsert", "application.patch", "application.get",
-	// "application.list", "application.delete", "application.addPassword",
-	// "servicePrincipal.create", "token.client_credentials".
+	// ByOperation counts requests per operation, e.g. "application.create", "application.upsert",
+	// "application.patch", "application.get", "application.list", "application.delete",
+	// "application.addPassword", "servicePrincipal.create", "token.client_credentials".
 	ByOperation map[string]int64
 }
 

@@ -1,4 +1,4 @@
-package emulator
+package identity
 
 import (
 	"context"
@@ -13,7 +13,14 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/directory"
 )
+
+// This file is private_key_jwt client authentication at the token endpoint (RFC 7523): a client
+// proves who it is with a JWT it signed, either with the private key of a certificate registered
+// on its application, or, for workload identity federation, with a token from an external issuer
+// that one of its federated identity credentials trusts.
 
 // assertionAlgs are the JWS algorithms accepted in client assertions.
 var assertionAlgs = []string{algRS256, algRS384, algRS512, algPS256, algPS384, algPS512, algES256, algES384, algES512}
@@ -22,7 +29,7 @@ var assertionAlgs = []string{algRS256, algRS384, algRS512, algPS256, algPS384, a
 // assertion when its header names a thumbprint (x5t or x5t#S256) of one of
 // the application's key credentials, otherwise a federated assertion that
 // must match one of its federated identity credentials.
-func (s *Server) verifyClientAssertion(r *http.Request, t *Tenant, a *Application, assertion, tokenURL string, now time.Time) *oauthError {
+func (p *Platform) verifyClientAssertion(r *http.Request, t *directory.Directory, a *directory.Application, assertion, tokenURL string, now time.Time) *oauthError {
 	parser := jwt.NewParser()
 	unverified, _, err := parser.ParseUnverified(assertion, jwt.MapClaims{})
 	if err != nil {
@@ -32,41 +39,32 @@ func (s *Server) verifyClientAssertion(r *http.Request, t *Tenant, a *Applicatio
 	x5t, _ := unverified.Header["x5t"].(string)
 	x5tS256, _ := unverified.Header["x5t#S256"].(string)
 	if x5t != "" || x5tS256 != "" {
-		return s.verifyCertificateAssertion(t, a, assertion, x5t, x5tS256, tokenURL, now)
+		return p.verifyCertificateAssertion(t, a, assertion, x5t, x5tS256, tokenURL, now)
 	}
-	return s.verifyFederatedAssertion(r.Context(), a, assertion, now)
+	return p.verifyFederatedAssertion(r.Context(), a, assertion, now)
 }
 
 // certificateAudiences are the aud values Entra accepts in a certificate
 // client assertion: the token endpoint (v2 or v1, tenant ID or the segment
 // the client used) and the issuer.
-func (s *Server) certificateAudiences(t *Tenant, tokenURL string) []string {
-	base := s.url + "/" + t.id
-	return []string{tokenURL, base + "/oauth2/v2.0/token", base + "/oauth2/token", t.Issuer(), base, base + "/"}
+func (p *Platform) certificateAudiences(t *directory.Directory, tokenURL string) []string {
+	base := p.baseURL + "/" + t.ID()
+	return []string{tokenURL, base + "/oauth2/v2.0/token", base + "/oauth2/token", p.issuer(t), base, base + "/"}
 }
 
-func (s *Server) verifyCertificateAssertion(t *Tenant, a *Application, assertion, x5t, x5tS256, tokenURL string, now time.Time) *oauthError {
-	var match *KeyCredential
-	for i := range a.KeyCredentials {
-		kc := &a.KeyCredentials[i]
-		if kc.cert == nil {
-			continue
-		}
-		if thumbprintMatches(x5t, sha1Digest(kc.cert.Raw)) || thumbprintMatches(x5tS256, sha256Digest(kc.cert.Raw)) {
-			match = kc
-			break
-		}
-	}
-	if match == nil {
+func (p *Platform) verifyCertificateAssertion(t *directory.Directory, a *directory.Application, assertion, x5t, x5tS256, tokenURL string, now time.Time) *oauthError {
+	i := slices.IndexFunc(a.KeyCredentials, func(kc directory.KeyCredential) bool { return kc.HasThumbprint(x5t, x5tS256) })
+	if i < 0 {
 		return &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 700027,
 			desc: fmt.Sprintf("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '%s', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '%s'.]", x5t+x5tS256, a.AppID)}
 	}
-	if (match.StartDateTime != nil && now.Before(*match.StartDateTime)) || (match.EndDateTime != nil && !now.Before(*match.EndDateTime)) {
+	match := a.KeyCredentials[i]
+	if !match.ActiveAt(now) {
 		return &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 700027,
 			desc: fmt.Sprintf("Client assertion failed signature validation. [Reason - The key used is expired., Thumbprint of key used by client: '%s', app Id '%s'.]", x5t+x5tS256, a.AppID)}
 	}
 	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(assertion, claims, func(*jwt.Token) (any, error) { return match.cert.PublicKey, nil },
+	_, err := jwt.ParseWithClaims(assertion, claims, func(*jwt.Token) (any, error) { return match.Certificate().PublicKey, nil },
 		jwt.WithValidMethods(assertionAlgs), jwt.WithTimeFunc(func() time.Time { return now }),
 		jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Minute))
 	if err != nil {
@@ -84,7 +82,7 @@ func (s *Server) verifyCertificateAssertion(t *Tenant, a *Application, assertion
 			desc: "Client assertion application identifier doesn't match 'client_id' parameter."}
 	}
 	auds, _ := claims.GetAudience()
-	allowed := s.certificateAudiences(t, tokenURL)
+	allowed := p.certificateAudiences(t, tokenURL)
 	if !slices.ContainsFunc(auds, func(v string) bool { return slices.Contains(allowed, v) }) {
 		return &oauthError{status: http.StatusUnauthorized, err: oauthInvalidClient, code: 700212,
 			desc: fmt.Sprintf("No matching federated identity record found for presented assertion audience '%s'.", strings.Join(auds, ","))}
@@ -92,7 +90,7 @@ func (s *Server) verifyCertificateAssertion(t *Tenant, a *Application, assertion
 	return nil
 }
 
-func (s *Server) verifyFederatedAssertion(ctx context.Context, a *Application, assertion string, now time.Time) *oauthError {
+func (p *Platform) verifyFederatedAssertion(ctx context.Context, a *directory.Application, assertion string, now time.Time) *oauthError {
 	claims := jwt.MapClaims{}
 	if _, _, err := jwt.NewParser().ParseUnverified(assertion, claims); err != nil {
 		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidClient, code: 50027, desc: "JWT token is invalid or malformed."}
@@ -100,7 +98,7 @@ func (s *Server) verifyFederatedAssertion(ctx context.Context, a *Application, a
 	iss, _ := claims.GetIssuer()
 	sub, _ := claims.GetSubject()
 	auds, _ := claims.GetAudience()
-	var byIssuer []FederatedIdentityCredential
+	var byIssuer []directory.FederatedIdentityCredential
 	for _, f := range a.FederatedIdentityCredentials {
 		if f.Issuer == iss {
 			byIssuer = append(byIssuer, f)
@@ -110,7 +108,7 @@ func (s *Server) verifyFederatedAssertion(ctx context.Context, a *Application, a
 		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 700211,
 			desc: fmt.Sprintf("No matching federated identity record found for presented assertion issuer '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.", iss)}
 	}
-	var fic *FederatedIdentityCredential
+	var fic *directory.FederatedIdentityCredential
 	for i := range byIssuer {
 		if byIssuer[i].Subject == sub {
 			fic = &byIssuer[i]
@@ -125,7 +123,7 @@ func (s *Server) verifyFederatedAssertion(ctx context.Context, a *Application, a
 		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 700212,
 			desc: fmt.Sprintf("No matching federated identity record found for presented assertion audience '%s'.", strings.Join(auds, ","))}
 	}
-	verifier, err := s.issuerVerifier(ctx, iss, now)
+	verifier, err := p.issuers.verifier(ctx, iss, now)
 	if err != nil {
 		return &oauthError{status: http.StatusBadRequest, err: oauthInvalidClient, code: 700222,
 			desc: fmt.Sprintf("Unable to obtain the signing keys of issuer '%s': %v", iss, err)}
@@ -141,51 +139,51 @@ func (s *Server) verifyFederatedAssertion(ctx context.Context, a *Application, a
 	return nil
 }
 
-// trustedIssuers holds issuer keys registered by TrustIssuer, and OIDC
-// providers discovered for other issuers.
+// trustedIssuers holds issuer keys registered by TrustIssuer, and OIDC providers discovered for
+// other issuers.
 type trustedIssuers struct {
-	mu        sync.Mutex
-	keys      map[string][]crypto.PublicKey
-	providers map[string]*oidc.Provider
+	httpClient *http.Client
+	mu         sync.Mutex
+	keys       map[string][]crypto.PublicKey
+	providers  map[string]*oidc.Provider
 }
 
-func newTrustedIssuers() *trustedIssuers {
-	return &trustedIssuers{keys: map[string][]crypto.PublicKey{}, providers: map[string]*oidc.Provider{}}
+func newTrustedIssuers(httpClient *http.Client) *trustedIssuers {
+	return &trustedIssuers{httpClient: httpClient, keys: map[string][]crypto.PublicKey{}, providers: map[string]*oidc.Provider{}}
 }
 
-// TrustIssuer registers the signing keys of an external token issuer (for
-// example a Kubernetes service account issuer) so federated assertions from
-// it are verified without fetching its discovery document. Calling it again
-// for the same issuer replaces the keys.
-func (s *Server) TrustIssuer(issuer string, keys ...crypto.PublicKey) {
-	s.trust.mu.Lock()
-	defer s.trust.mu.Unlock()
-	s.trust.keys[issuer] = slices.Clone(keys)
+// TrustIssuer registers the signing keys of an external token issuer (for example a Kubernetes
+// service account issuer) so federated assertions from it are verified without fetching its
+// discovery document. Calling it again for the same issuer replaces the keys.
+func (p *Platform) TrustIssuer(issuer string, keys ...crypto.PublicKey) {
+	p.issuers.mu.Lock()
+	defer p.issuers.mu.Unlock()
+	p.issuers.keys[issuer] = slices.Clone(keys)
 }
 
-// issuerVerifier verifies tokens of an issuer: with registered keys, or via
-// its OIDC discovery document and JWKS.
-func (s *Server) issuerVerifier(ctx context.Context, issuer string, now time.Time) (*oidc.IDTokenVerifier, error) {
+// verifier verifies tokens of an issuer: with registered keys, or via its OIDC discovery document
+// and JWKS.
+func (ti *trustedIssuers) verifier(ctx context.Context, issuer string, now time.Time) (*oidc.IDTokenVerifier, error) {
 	cfg := &oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: assertionAlgs, Now: func() time.Time { return now }}
-	s.trust.mu.Lock()
-	keys, trusted := s.trust.keys[issuer]
-	provider := s.trust.providers[issuer]
-	s.trust.mu.Unlock()
+	ti.mu.Lock()
+	keys, trusted := ti.keys[issuer]
+	provider := ti.providers[issuer]
+	ti.mu.Unlock()
 	if trusted {
 		return oidc.NewVerifier(issuer, &oidc.StaticKeySet{PublicKeys: keys}, cfg), nil
 	}
 	if provider == nil {
 		var err error
-		// The provider outlives this request: its key set refreshes itself
-		// with the context given here, so it must not be request-scoped.
-		pctx := oidc.ClientContext(context.WithoutCancel(ctx), s.issuerHTTP)
+		// The provider outlives this request: its key set refreshes itself with the context given
+		// here, so it must not be request-scoped.
+		pctx := oidc.ClientContext(context.WithoutCancel(ctx), ti.httpClient)
 		provider, err = oidc.NewProvider(pctx, issuer)
 		if err != nil {
 			return nil, fmt.Errorf("discover issuer %s: %w", issuer, err)
 		}
-		s.trust.mu.Lock()
-		s.trust.providers[issuer] = provider
-		s.trust.mu.Unlock()
+		ti.mu.Lock()
+		ti.providers[issuer] = provider
+		ti.mu.Unlock()
 	}
 	return provider.Verifier(cfg), nil
 }
