@@ -111,7 +111,7 @@ func (c *call) admitToObject() *odata.Error {
 	case c.sp != nil:
 		target = c.sp
 	default:
-		// A create: the caller will own what it makes.
+		// An upsert creating its application: the caller will own what it makes.
 		return nil
 	}
 	if c.who.HasAny(rolesBeyondOwnedBy(c.route.Roles)...) || target.OwnedBy(c.who.ObjectID) {

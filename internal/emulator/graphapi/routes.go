@@ -48,8 +48,8 @@ const (
 	// AnyObject: the roles admit the caller to every object.
 	AnyObject Rule = iota
 	// OwnedObjects: Application.ReadWrite.OwnedBy admits the caller only to the application or
-	// service principal it owns (and to creating one, which it then owns); the other roles admit
-	// it to all.
+	// service principal it owns; the other roles admit it to all. (Creating one needs no rule:
+	// the creator owns what it makes.)
 	OwnedObjects
 	// OwnedObjectsOrSelf is OwnedObjects, and also admits an application acting on itself with no
 	// role at all: Graph lets an application roll its own keys (addKey, removeKey) on the strength
@@ -88,7 +88,7 @@ const (
 // that matches a request serves it.
 var routes = compile([]*Route{
 	{Method: get, Pattern: "/applications", Op: "application.list", Roles: readApplications, Entity: &applicationSpec, handle: listApplications},
-	{Method: post, Pattern: "/applications", Op: "application.create", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: createApplication},
+	{Method: post, Pattern: "/applications", Op: "application.create", Write: true, Roles: writeApplications, handle: createApplication},
 	{Method: get, Pattern: "/applications/{app}", Op: "application.get", Roles: readApplications, Entity: &applicationSpec, handle: getApplication},
 	{Method: pch, Pattern: "/applications/{app}", Op: "application.upsert", Write: true, Roles: writeApplications, Rule: OwnedObjects,
 		applies: isUpsert, createsMissing: true, handle: upsertApplication},
@@ -108,7 +108,7 @@ var routes = compile([]*Route{
 	{Method: del, Pattern: "/applications/{app}/owners/{owner}/$ref", Op: "application.owners.remove", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: removeOwner},
 
 	{Method: get, Pattern: "/servicePrincipals", Op: "servicePrincipal.list", Roles: readApplications, Entity: &servicePrincipalSpec, handle: listServicePrincipals},
-	{Method: post, Pattern: "/servicePrincipals", Op: "servicePrincipal.create", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: createServicePrincipal},
+	{Method: post, Pattern: "/servicePrincipals", Op: "servicePrincipal.create", Write: true, Roles: writeApplications, handle: createServicePrincipal},
 	{Method: get, Pattern: "/servicePrincipals/{sp}", Op: "servicePrincipal.get", Roles: readApplications, Entity: &servicePrincipalSpec, handle: getServicePrincipal},
 	{Method: pch, Pattern: "/servicePrincipals/{sp}", Op: "servicePrincipal.patch", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: patchServicePrincipal},
 	{Method: del, Pattern: "/servicePrincipals/{sp}", Op: "servicePrincipal.delete", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: deleteServicePrincipal},
