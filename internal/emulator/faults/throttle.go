@@ -99,8 +99,8 @@ type ThrottleDecision struct {
 	RetryAfter time.Duration
 	// Scope is the x-ms-throttle-scope value of the bucket that decided.
 	Scope string
-	// Usage is the higher usage of the two buckets after this request: 0..1 when allowed, above 1
-	// when throttled (Graph's x-ms-throttle-limit-percentage).
+	// Usage is the higher usage of the two buckets after this request: 0..1 when allowed, 1 or
+	// more when throttled (Graph's x-ms-throttle-limit-percentage).
 	Usage float64
 }
 
