@@ -60,26 +60,48 @@ const (
 
 // The directory model (see package directory): Graph's entity types, whose JSON is Graph's.
 type (
-	Application                 = directory.Application
-	WebApplication              = directory.WebApplication
-	RedirectURISettings         = directory.RedirectURISettings
-	ImplicitGrantSettings       = directory.ImplicitGrantSettings
-	SpaApplication              = directory.SpaApplication
-	PublicClientApplication     = directory.PublicClientApplication
-	OptionalClaims              = directory.OptionalClaims
-	OptionalClaim               = directory.OptionalClaim
-	RequiredResourceAccess      = directory.RequiredResourceAccess
-	ResourceAccess              = directory.ResourceAccess
-	PasswordCredential          = directory.PasswordCredential
-	KeyCredential               = directory.KeyCredential
-	APIApplication              = directory.APIApplication
-	PreAuthorizedApplication    = directory.PreAuthorizedApplication
-	PermissionScope             = directory.PermissionScope
-	AppRole                     = directory.AppRole
-	InformationalURL            = directory.InformationalURL
+	// Application is an application object (an app registration).
+	Application = directory.Application
+	// WebApplication is application.web.
+	WebApplication = directory.WebApplication
+	// RedirectURISettings is one entry of web.redirectUriSettings.
+	RedirectURISettings = directory.RedirectURISettings
+	// ImplicitGrantSettings is web.implicitGrantSettings.
+	ImplicitGrantSettings = directory.ImplicitGrantSettings
+	// SpaApplication is application.spa.
+	SpaApplication = directory.SpaApplication
+	// PublicClientApplication is application.publicClient.
+	PublicClientApplication = directory.PublicClientApplication
+	// OptionalClaims is application.optionalClaims.
+	OptionalClaims = directory.OptionalClaims
+	// OptionalClaim is one optional claim request.
+	OptionalClaim = directory.OptionalClaim
+	// RequiredResourceAccess lists the permissions an application declares on one resource.
+	RequiredResourceAccess = directory.RequiredResourceAccess
+	// ResourceAccess is one declared permission: a delegated scope or an app role.
+	ResourceAccess = directory.ResourceAccess
+	// PasswordCredential is a client secret.
+	PasswordCredential = directory.PasswordCredential
+	// KeyCredential is a certificate credential.
+	KeyCredential = directory.KeyCredential
+	// APIApplication is application.api.
+	APIApplication = directory.APIApplication
+	// PreAuthorizedApplication is one entry of api.preAuthorizedApplications.
+	PreAuthorizedApplication = directory.PreAuthorizedApplication
+	// PermissionScope is a delegated permission an API exposes.
+	PermissionScope = directory.PermissionScope
+	// AppRole is an application permission, or a role assignable to users.
+	AppRole = directory.AppRole
+	// InformationalURL is application.info.
+	InformationalURL = directory.InformationalURL
+	// FederatedIdentityCredential trusts tokens from an external issuer.
 	FederatedIdentityCredential = directory.FederatedIdentityCredential
-	ServicePrincipal            = directory.ServicePrincipal
-	AppRoleAssignment           = directory.AppRoleAssignment
-	OAuth2PermissionGrant       = directory.OAuth2PermissionGrant
-	User                        = directory.User
+	// ServicePrincipal is the instance of an application in a tenant.
+	ServicePrincipal = directory.ServicePrincipal
+	// AppRoleAssignment grants an app role of a resource to a principal.
+	AppRoleAssignment = directory.AppRoleAssignment
+	// OAuth2PermissionGrant is delegated permission consent.
+	OAuth2PermissionGrant = directory.OAuth2PermissionGrant
+	// User is a seeded test user.
+	User = directory.User
 )

@@ -6,8 +6,10 @@
 package directory
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -28,10 +30,10 @@ type Directory struct {
 
 	mu          sync.Mutex
 	seq         int64
-	apps        map[string]*Application
-	sps         map[string]*ServicePrincipal
-	assignments map[string]*AppRoleAssignment
-	grants      map[string]*OAuth2PermissionGrant
+	apps        table[Application, *Application]
+	sps         table[ServicePrincipal, *ServicePrincipal]
+	assignments table[AppRoleAssignment, *AppRoleAssignment]
+	grants      table[OAuth2PermissionGrant, *OAuth2PermissionGrant]
 	users       []User
 
 	operatorClientID string
@@ -64,10 +66,10 @@ func New(cfg Config) (*Directory, error) {
 		domain:      "emulator" + strings.ReplaceAll(cfg.ID, "-", "")[:8] + ".onmicrosoft.com",
 		clock:       cfg.Clock,
 		visible:     cfg.Visible,
-		apps:        map[string]*Application{},
-		sps:         map[string]*ServicePrincipal{},
-		assignments: map[string]*AppRoleAssignment{},
-		grants:      map[string]*OAuth2PermissionGrant{},
+		apps:        table[Application, *Application]{},
+		sps:         table[ServicePrincipal, *ServicePrincipal]{},
+		assignments: table[AppRoleAssignment, *AppRoleAssignment]{},
+		grants:      table[OAuth2PermissionGrant, *OAuth2PermissionGrant]{},
 	}
 	if err := d.seed(); err != nil {
 		return nil, fmt.Errorf("seed tenant %s: %w", cfg.ID, err)
@@ -311,38 +313,38 @@ func (tx *Tx) stamp(at time.Time) Stamp {
 	return Stamp{Seq: tx.d.seq, Created: at}
 }
 
-// Application finds an application by object ID, appId or uniqueName.
-func (tx *Tx) Application(k Key) *Application {
-	switch {
-	case k.is("id"):
-		return tx.d.apps[strings.ToLower(k.Value)]
-	case k.is("appId"):
-		return tx.ApplicationByAppID(k.Value)
-	case k.is("uniqueName"):
-		return findFirst(tx.d.apps, func(a *Application) bool { return a.UniqueName != nil && strings.EqualFold(*a.UniqueName, k.Value) })
+// The alternate keys Graph addresses objects by, besides the object ID.
+var (
+	applicationKeys = alternateKeys[*Application]{
+		KeyAppID: func(a *Application) string { return a.AppID },
+		KeyUniqueName: func(a *Application) string {
+			if a.UniqueName == nil {
+				return ""
+			}
+			return *a.UniqueName
+		},
 	}
-	return nil
-}
+	servicePrincipalKeys = alternateKeys[*ServicePrincipal]{KeyAppID: func(sp *ServicePrincipal) string { return sp.AppID }}
+)
+
+// Application finds an application by object ID, appId or uniqueName.
+func (tx *Tx) Application(k Key) *Application { return tx.d.apps.byKey(k, applicationKeys) }
 
 // ApplicationByAppID finds an application by appId (client ID).
 func (tx *Tx) ApplicationByAppID(appID string) *Application {
-	return findFirst(tx.d.apps, func(a *Application) bool { return strings.EqualFold(a.AppID, appID) })
+	return tx.Application(Key{By: KeyAppID, Value: appID})
 }
 
 // Applications lists every application, oldest first.
-func (tx *Tx) Applications() []*Application { return bySeq(tx.d.apps, (*Application).Stamp) }
+func (tx *Tx) Applications() []*Application { return tx.d.apps.list() }
 
 // AddApplication stores a new application created at.
-func (tx *Tx) AddApplication(a *Application, at time.Time) {
-	a.stamp = tx.stamp(at)
-	tx.d.apps[a.ID] = a
-}
+func (tx *Tx) AddApplication(a *Application, at time.Time) { tx.d.apps.add(a.ID, a, tx.stamp(at)) }
 
 // ReplaceApplication stores a changed version of an existing application (same ID; the stamp is
 // kept) and carries what Entra propagates over to its service principal.
 func (tx *Tx) ReplaceApplication(next *Application) {
-	next.stamp = tx.d.apps[next.ID].stamp
-	tx.d.apps[next.ID] = next
+	tx.d.apps.add(next.ID, next, tx.d.apps.get(next.ID).Stamp())
 	sp := tx.ServicePrincipalByAppID(next.AppID)
 	if sp == nil {
 		return
@@ -356,8 +358,8 @@ func (tx *Tx) ReplaceApplication(next *Application) {
 // DeleteApplication removes an application and, as Entra does in the home tenant, its service
 // principal with everything pointing at it.
 func (tx *Tx) DeleteApplication(objectID string) {
-	a := tx.d.apps[objectID]
-	delete(tx.d.apps, objectID)
+	a := tx.d.apps.get(objectID)
+	tx.d.apps.remove(objectID)
 	if a == nil {
 		return
 	}
@@ -374,7 +376,7 @@ func (tx *Tx) ConflictingProperty(next *Application) string {
 			continue
 		}
 		if next.UniqueName != nil && other.UniqueName != nil && strings.EqualFold(*next.UniqueName, *other.UniqueName) {
-			return "uniqueName"
+			return KeyUniqueName
 		}
 		for _, u := range next.IdentifierURIs {
 			if containsFold(other.IdentifierURIs, u) {
@@ -387,71 +389,51 @@ func (tx *Tx) ConflictingProperty(next *Application) string {
 
 // ServicePrincipal finds a service principal by object ID or appId.
 func (tx *Tx) ServicePrincipal(k Key) *ServicePrincipal {
-	switch {
-	case k.is("id"):
-		return tx.d.sps[strings.ToLower(k.Value)]
-	case k.is("appId"):
-		return tx.ServicePrincipalByAppID(k.Value)
-	}
-	return nil
+	return tx.d.sps.byKey(k, servicePrincipalKeys)
 }
 
 // ServicePrincipalByAppID finds the service principal of an appId.
 func (tx *Tx) ServicePrincipalByAppID(appID string) *ServicePrincipal {
-	return findFirst(tx.d.sps, func(sp *ServicePrincipal) bool { return strings.EqualFold(sp.AppID, appID) })
+	return tx.ServicePrincipal(Key{By: KeyAppID, Value: appID})
 }
 
 // ServicePrincipalByIdentifier finds a service principal by appId or service principal name.
 func (tx *Tx) ServicePrincipalByIdentifier(ident string) *ServicePrincipal {
-	return findFirst(tx.d.sps, func(sp *ServicePrincipal) bool { return sp.Names(ident) })
+	return tx.d.sps.find(func(sp *ServicePrincipal) bool { return sp.Names(ident) })
 }
 
 // GraphServicePrincipal is the Microsoft Graph service principal.
-func (tx *Tx) GraphServicePrincipal() *ServicePrincipal { return tx.d.sps[tx.d.graphSPID] }
+func (tx *Tx) GraphServicePrincipal() *ServicePrincipal { return tx.d.sps.get(tx.d.graphSPID) }
 
 // ServicePrincipals lists every service principal, oldest first.
-func (tx *Tx) ServicePrincipals() []*ServicePrincipal {
-	return bySeq(tx.d.sps, (*ServicePrincipal).Stamp)
-}
+func (tx *Tx) ServicePrincipals() []*ServicePrincipal { return tx.d.sps.list() }
 
 // AddServicePrincipal stores a new service principal created at.
 func (tx *Tx) AddServicePrincipal(sp *ServicePrincipal, at time.Time) {
-	sp.stamp = tx.stamp(at)
-	tx.d.sps[sp.ID] = sp
+	tx.d.sps.add(sp.ID, sp, tx.stamp(at))
 }
 
 // DeleteServicePrincipal removes a service principal with the assignments and grants that name
 // it.
 func (tx *Tx) DeleteServicePrincipal(id string) {
-	delete(tx.d.sps, id)
-	for k, a := range tx.d.assignments {
-		if a.PrincipalID == id || a.ResourceID == id {
-			delete(tx.d.assignments, k)
-		}
-	}
-	for k, g := range tx.d.grants {
-		if g.ClientID == id || g.ResourceID == id {
-			delete(tx.d.grants, k)
-		}
-	}
+	tx.d.sps.remove(id)
+	maps.DeleteFunc(tx.d.assignments, func(_ string, a *AppRoleAssignment) bool { return a.PrincipalID == id || a.ResourceID == id })
+	maps.DeleteFunc(tx.d.grants, func(_ string, g *OAuth2PermissionGrant) bool { return g.ClientID == id || g.ResourceID == id })
 }
 
 // Assignment finds an app role assignment by ID.
-func (tx *Tx) Assignment(id string) *AppRoleAssignment { return tx.d.assignments[id] }
+func (tx *Tx) Assignment(id string) *AppRoleAssignment { return tx.d.assignments.get(id) }
 
 // Assignments lists every app role assignment, oldest first.
-func (tx *Tx) Assignments() []*AppRoleAssignment {
-	return bySeq(tx.d.assignments, (*AppRoleAssignment).Stamp)
-}
+func (tx *Tx) Assignments() []*AppRoleAssignment { return tx.d.assignments.list() }
 
 // AddAssignment stores a new app role assignment created at.
 func (tx *Tx) AddAssignment(a *AppRoleAssignment, at time.Time) {
-	a.stamp = tx.stamp(at)
-	tx.d.assignments[a.ID] = a
+	tx.d.assignments.add(a.ID, a, tx.stamp(at))
 }
 
 // DeleteAssignment removes an app role assignment.
-func (tx *Tx) DeleteAssignment(id string) { delete(tx.d.assignments, id) }
+func (tx *Tx) DeleteAssignment(id string) { tx.d.assignments.remove(id) }
 
 // RolesOf lists the values of the resource's enabled app roles assigned to the principal, sorted
 // for stable tokens.
@@ -472,21 +454,18 @@ func (tx *Tx) RolesOf(principalID string, resource *ServicePrincipal) []string {
 }
 
 // Grant finds a delegated permission grant by ID.
-func (tx *Tx) Grant(id string) *OAuth2PermissionGrant { return tx.d.grants[id] }
+func (tx *Tx) Grant(id string) *OAuth2PermissionGrant { return tx.d.grants.get(id) }
 
 // Grants lists every delegated permission grant, oldest first.
-func (tx *Tx) Grants() []*OAuth2PermissionGrant {
-	return bySeq(tx.d.grants, (*OAuth2PermissionGrant).Stamp)
-}
+func (tx *Tx) Grants() []*OAuth2PermissionGrant { return tx.d.grants.list() }
 
 // AddGrant stores a new delegated permission grant created at.
 func (tx *Tx) AddGrant(g *OAuth2PermissionGrant, at time.Time) {
-	g.stamp = tx.stamp(at)
-	tx.d.grants[g.ID] = g
+	tx.d.grants.add(g.ID, g, tx.stamp(at))
 }
 
 // DeleteGrant removes a delegated permission grant.
-func (tx *Tx) DeleteGrant(id string) { delete(tx.d.grants, id) }
+func (tx *Tx) DeleteGrant(id string) { tx.d.grants.remove(id) }
 
 // GrantedScopes is the set of delegated scopes consented for a client on a resource: the
 // AllPrincipals grants plus the user's own.
@@ -528,8 +507,42 @@ func (tx *Tx) Users() []*User {
 	return out
 }
 
-func findFirst[T any](m map[string]*T, match func(*T) bool) *T {
-	for _, v := range m {
+// table holds the objects of one kind by object ID (IDs are GUIDs, matched in any case).
+type table[T any, P interface {
+	*T
+	Stamp() Stamp
+	setStamp(Stamp)
+}] map[string]P
+
+func (t table[T, P]) get(id string) P { return t[strings.ToLower(id)] }
+
+func (t table[T, P]) add(id string, obj P, s Stamp) {
+	obj.setStamp(s)
+	t[strings.ToLower(id)] = obj
+}
+
+func (t table[T, P]) remove(id string) { delete(t, strings.ToLower(id)) }
+
+// alternateKeys reads, by key property, the value an object is addressed by.
+type alternateKeys[P any] map[string]func(P) string
+
+// byKey finds an object by object ID or by one of the kind's alternate keys (case-insensitive, as
+// Graph matches them); a key the kind does not have finds nothing.
+func (t table[T, P]) byKey(k Key, alternates alternateKeys[P]) P {
+	if k.is(KeyID) {
+		return t.get(k.Value)
+	}
+	for property, value := range alternates {
+		if k.is(property) {
+			return t.find(func(obj P) bool { v := value(obj); return v != "" && strings.EqualFold(v, k.Value) })
+		}
+	}
+	return nil
+}
+
+// find returns an object match accepts, or nil.
+func (t table[T, P]) find(match func(P) bool) P {
+	for _, v := range t {
 		if match(v) {
 			return v
 		}
@@ -537,12 +550,10 @@ func findFirst[T any](m map[string]*T, match func(*T) bool) *T {
 	return nil
 }
 
-func bySeq[T any](m map[string]*T, stamp func(*T) Stamp) []*T {
-	out := make([]*T, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	sort.Slice(out, func(i, j int) bool { return stamp(out[i]).Seq < stamp(out[j]).Seq })
+// list returns every object in creation order.
+func (t table[T, P]) list() []P {
+	out := slices.Collect(maps.Values(t))
+	slices.SortFunc(out, func(a, b P) int { return cmp.Compare(a.Stamp().Seq, b.Stamp().Seq) })
 	return out
 }
 

@@ -77,10 +77,18 @@ type Application struct {
 	// /applications/{id}/federatedIdentityCredentials.
 	FederatedIdentityCredentials []FederatedIdentityCredential `json:"-"`
 
-	stamp Stamp
+	record
 }
 
-// Stamp is the directory's bookkeeping of an object, which Graph does not expose.
+// record is the directory's bookkeeping of an object it stores, which Graph does not expose.
+type record struct{ stamp Stamp }
+
+// Stamp is when and in which order the directory created the object.
+func (r *record) Stamp() Stamp { return r.stamp }
+
+func (r *record) setStamp(s Stamp) { r.stamp = s }
+
+// Stamp is when and in which order the directory created an object.
 type Stamp struct {
 	// Seq orders objects by creation, for paging: a $skiptoken is the Seq of a page's last item.
 	Seq int64
@@ -260,7 +268,7 @@ type ServicePrincipal struct {
 	// principal (navigation property /servicePrincipals/{id}/owners).
 	Owners []string `json:"-"`
 
-	stamp Stamp
+	record
 }
 
 // AppRoleAssignment grants an app role of a resource service principal to a
@@ -276,7 +284,7 @@ type AppRoleAssignment struct {
 	ResourceDisplayName  string    `json:"resourceDisplayName"`
 	ResourceID           string    `json:"resourceId"`
 
-	stamp Stamp
+	record
 }
 
 // OAuth2PermissionGrant is delegated permission consent: ClientID and
@@ -289,7 +297,7 @@ type OAuth2PermissionGrant struct {
 	ResourceID  string  `json:"resourceId"`
 	Scope       string  `json:"scope"`
 
-	stamp Stamp
+	record
 }
 
 // User is a seeded test user that the authorize endpoint signs in.

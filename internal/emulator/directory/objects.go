@@ -9,18 +9,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// Stamp is when and in which order the directory created the application.
-func (a *Application) Stamp() Stamp { return a.stamp }
-
-// Stamp is when and in which order the directory created the service principal.
-func (sp *ServicePrincipal) Stamp() Stamp { return sp.stamp }
-
-// Stamp is when and in which order the directory created the assignment.
-func (a *AppRoleAssignment) Stamp() Stamp { return a.stamp }
-
-// Stamp is when and in which order the directory created the grant.
-func (g *OAuth2PermissionGrant) Stamp() Stamp { return g.stamp }
-
 // OwnedBy reports whether the principal with this object ID owns the application.
 func (a *Application) OwnedBy(objectID string) bool { return containsFold(a.Owners, objectID) }
 
@@ -39,11 +27,18 @@ type Key struct {
 	Value string
 }
 
+// The key properties the directory finds objects by.
+const (
+	KeyID         = "id"
+	KeyAppID      = "appId"
+	KeyUniqueName = "uniqueName"
+)
+
 // ByID is the key of the object with this ID.
-func ByID(id string) Key { return Key{By: "id", Value: id} }
+func ByID(id string) Key { return Key{By: KeyID, Value: id} }
 
 func (k Key) String() string {
-	if k.By == "id" {
+	if k.By == KeyID {
 		return k.Value
 	}
 	return fmt.Sprintf("%s='%s'", k.By, k.Value)
@@ -137,7 +132,7 @@ func nonNil[T any](s *[]T) {
 // federated credentials, secret hashes, certificates and the stamp.
 func CloneApplication(a *Application) Application {
 	out := cloneJSON(a)
-	out.stamp = a.stamp
+	out.record = a.record
 	out.Owners = slices.Clone(a.Owners)
 	out.FederatedIdentityCredentials = make([]FederatedIdentityCredential, 0, len(a.FederatedIdentityCredentials))
 	for _, f := range a.FederatedIdentityCredentials {
@@ -154,20 +149,20 @@ func CloneApplication(a *Application) Application {
 
 func cloneServicePrincipal(sp *ServicePrincipal) ServicePrincipal {
 	out := cloneJSON(sp)
-	out.stamp = sp.stamp
+	out.record = sp.record
 	out.Owners = slices.Clone(sp.Owners)
 	return out
 }
 
 func cloneAssignment(a *AppRoleAssignment) AppRoleAssignment {
 	out := cloneJSON(a)
-	out.stamp = a.stamp
+	out.record = a.record
 	return out
 }
 
 func cloneGrant(g *OAuth2PermissionGrant) OAuth2PermissionGrant {
 	out := cloneJSON(g)
-	out.stamp = g.stamp
+	out.record = g.record
 	return out
 }
 

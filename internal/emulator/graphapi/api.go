@@ -73,11 +73,11 @@ type call struct {
 
 	dir *directory.Directory
 	tx  *directory.Tx
-	// What the path names, set by the finders.
+	// What the path names, set by the finders; found is the last of them.
+	found      any
 	app        *directory.Application
 	sp         *directory.ServicePrincipal
 	grant      *directory.OAuth2PermissionGrant
-	user       *directory.User
 	assignment *directory.AppRoleAssignment
 	fic        int
 	owner      string

@@ -13,14 +13,6 @@ import (
 
 const setApplications = "applications"
 
-func listApplications(c *call) (reply, *odata.Error) {
-	return collection(setApplications, visibleItems(c, c.tx.Applications(), nil))
-}
-
-func getApplication(c *call) (reply, *odata.Error) {
-	return entity(http.StatusOK, setApplications, c.app)
-}
-
 func createApplication(c *call) (reply, *odata.Error) {
 	a, gerr := newApplication(c, nil)
 	if gerr != nil {

@@ -55,12 +55,6 @@ func listAssignments(n navigation) handler {
 	}
 }
 
-func getAssignment(n navigation) handler {
-	return func(c *call) (reply, *odata.Error) {
-		return entity(http.StatusOK, n.set(c), c.assignment)
-	}
-}
-
 // assignmentCreate is what POST .../appRoleAssignedTo and .../appRoleAssignments accept.
 type assignmentCreate struct {
 	PrincipalID string `json:"principalId"`

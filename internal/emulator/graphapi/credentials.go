@@ -76,12 +76,7 @@ func removePassword(c *call) (reply, *odata.Error) {
 	if gerr := decodeInto(c.body, &req, resourceApplication); gerr != nil {
 		return reply{}, gerr
 	}
-	i := slices.IndexFunc(c.app.PasswordCredentials, func(p directory.PasswordCredential) bool { return strings.EqualFold(p.KeyID, req.KeyID) })
-	if i < 0 {
-		return reply{}, odata.NotFound(req.KeyID)
-	}
-	c.app.PasswordCredentials = slices.Delete(c.app.PasswordCredentials, i, i+1)
-	return noContent()
+	return removeCredential(&c.app.PasswordCredentials, req.KeyID, func(p directory.PasswordCredential) string { return p.KeyID })
 }
 
 func addKey(c *call) (reply, *odata.Error) {
@@ -118,11 +113,16 @@ func removeKey(c *call) (reply, *odata.Error) {
 	if gerr := verifyProof(c.app, req.Proof, c.now); gerr != nil {
 		return reply{}, gerr
 	}
-	i := slices.IndexFunc(c.app.KeyCredentials, func(k directory.KeyCredential) bool { return strings.EqualFold(k.KeyID, req.KeyID) })
+	return removeCredential(&c.app.KeyCredentials, req.KeyID, func(k directory.KeyCredential) string { return k.KeyID })
+}
+
+// removeCredential deletes the credential with keyID from creds, or answers 404.
+func removeCredential[T any](creds *[]T, keyID string, keyOf func(T) string) (reply, *odata.Error) {
+	i := slices.IndexFunc(*creds, func(v T) bool { return strings.EqualFold(keyOf(v), keyID) })
 	if i < 0 {
-		return reply{}, odata.NotFound(req.KeyID)
+		return reply{}, odata.NotFound(keyID)
 	}
-	c.app.KeyCredentials = slices.Delete(c.app.KeyCredentials, i, i+1)
+	*creds = slices.Delete(*creds, i, i+1)
 	return noContent()
 }
 

@@ -31,10 +31,6 @@ func listFICs(c *call) (reply, *odata.Error) {
 	return collection(ficSet(c), items)
 }
 
-func getFIC(c *call) (reply, *odata.Error) {
-	return entity(http.StatusOK, ficSet(c), &c.app.FederatedIdentityCredentials[c.fic])
-}
-
 func createFIC(c *call) (reply, *odata.Error) {
 	var f directory.FederatedIdentityCredential
 	if gerr := decodeInto(c.body, &f, resourceFederatedIdentityCredential); gerr != nil {

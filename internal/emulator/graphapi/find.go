@@ -9,61 +9,70 @@ import (
 )
 
 // finder looks up what a path parameter names, with the directory locked, and records it on the
-// call. It returns whether it found it, and its stamp when replication lag may hide it from reads.
-type finder func(c *call, p pathParam) (found bool, stamp *directory.Stamp)
+// call. It returns what it found (nil when nothing), and its stamp when replication lag may hide it
+// from reads.
+type finder func(c *call, p pathParam) (found any, stamp *directory.Stamp)
 
 // finders, by parameter name. Sub-entities ({fic}, {owner}, {assignment}) are looked up inside
 // the entity before them, which an earlier finder found.
 var finders = map[string]finder{
-	"app": func(c *call, p pathParam) (bool, *directory.Stamp) {
+	"app": func(c *call, p pathParam) (any, *directory.Stamp) {
 		c.app = c.tx.Application(p.key)
 		return stamped(c.app)
 	},
-	"sp": func(c *call, p pathParam) (bool, *directory.Stamp) {
+	"sp": func(c *call, p pathParam) (any, *directory.Stamp) {
 		c.sp = c.tx.ServicePrincipal(p.key)
 		return stamped(c.sp)
 	},
-	"grant": func(c *call, p pathParam) (bool, *directory.Stamp) {
+	"grant": func(c *call, p pathParam) (any, *directory.Stamp) {
 		c.grant = c.tx.Grant(p.key.Value)
 		return stamped(c.grant)
 	},
-	"user": func(c *call, p pathParam) (bool, *directory.Stamp) {
-		c.user = c.tx.User(p.key.Value)
-		return c.user != nil, nil
+	"user": func(c *call, p pathParam) (any, *directory.Stamp) {
+		if u := c.tx.User(p.key.Value); u != nil {
+			return u, nil
+		}
+		return nil, nil
 	},
-	"assignment": func(c *call, p pathParam) (bool, *directory.Stamp) {
+	"assignment": func(c *call, p pathParam) (any, *directory.Stamp) {
 		a := c.tx.Assignment(p.key.Value)
 		if a == nil || !navigationOf(p.after).holds(a, c.sp.ID) {
-			return false, nil
+			return nil, nil
 		}
 		c.assignment = a
 		return stamped(a)
 	},
-	"fic": func(c *call, p pathParam) (bool, *directory.Stamp) {
+	"fic": func(c *call, p pathParam) (any, *directory.Stamp) {
 		c.fic = slices.IndexFunc(c.app.FederatedIdentityCredentials, func(f directory.FederatedIdentityCredential) bool {
 			if strings.EqualFold(p.key.By, propName) {
 				return strings.EqualFold(f.Name, p.key.Value)
 			}
 			return strings.EqualFold(f.ID, p.key.Value)
 		})
-		return c.fic >= 0, nil
+		if c.fic < 0 {
+			return nil, nil
+		}
+		return &c.app.FederatedIdentityCredentials[c.fic], nil
 	},
-	"owner": func(c *call, p pathParam) (bool, *directory.Stamp) {
+	"owner": func(c *call, p pathParam) (any, *directory.Stamp) {
 		c.owner = strings.ToLower(p.key.Value)
-		return slices.Contains(c.app.Owners, c.owner), nil
+		if !slices.Contains(c.app.Owners, c.owner) {
+			return nil, nil
+		}
+		return c.owner, nil
 	},
 }
 
-// stamped reports whether a lookup found its object, and the object's stamp.
+// stamped returns a lookup's object and its stamp, or nils when it found nothing.
 func stamped[T any, P interface {
 	*T
 	Stamp() directory.Stamp
-}](obj P) (bool, *directory.Stamp) {
+}](obj P) (any, *directory.Stamp) {
 	if obj == nil {
-		return false, nil
+		return nil, nil
 	}
 	s := obj.Stamp()
-	return true, &s
+	return obj, &s
 }
 
 // find looks up every parameter of the path in order, then applies the route's rule. What is
@@ -72,7 +81,11 @@ func stamped[T any, P interface {
 func (c *call) find() *odata.Error {
 	for _, name := range c.route.paramNames() {
 		p := c.params[name]
-		found, stamp := finders[name](c, p)
+		obj, stamp := finders[name](c, p)
+		found := obj != nil
+		if found {
+			c.found = obj
+		}
 		switch {
 		case !found && name == "app" && c.route.createsMissing:
 			continue

@@ -14,14 +14,6 @@ import (
 
 const setGrants = "oauth2PermissionGrants"
 
-func listGrants(c *call) (reply, *odata.Error) {
-	return collection(setGrants, visibleItems(c, c.tx.Grants(), nil))
-}
-
-func getGrant(c *call) (reply, *odata.Error) {
-	return entity(http.StatusOK, setGrants, c.grant)
-}
-
 // grantCreate is what POST /oauth2PermissionGrants accepts.
 type grantCreate struct {
 	ClientID    string  `json:"clientId"`

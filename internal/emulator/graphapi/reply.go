@@ -41,6 +41,19 @@ func collection(contextPath string, items []odata.Item) (reply, *odata.Error) {
 // noContent is the 204 of a change.
 func noContent() (reply, *odata.Error) { return reply{status: http.StatusNoContent}, nil }
 
+// readFound answers an entity GET with what the path names, as an entity of the set set(c).
+func readFound(set func(c *call) string) handler {
+	return func(c *call) (reply, *odata.Error) { return entity(http.StatusOK, set(c), c.found) }
+}
+
+// inSet names a fixed entity set.
+func inSet(name string) func(*call) string { return func(*call) string { return name } }
+
+// listVisible answers a collection GET with every object of a kind that reads may see.
+func listVisible[T interface{ Stamp() directory.Stamp }](set string, all func(*directory.Tx) []T) handler {
+	return func(c *call) (reply, *odata.Error) { return collection(set, visibleItems(c, all(c.tx), nil)) }
+}
+
 // visibleItems turns the objects reads may see (replication lag hides the young ones) into
 // collection items, keeping those keep accepts.
 func visibleItems[T interface{ Stamp() directory.Stamp }](c *call, objs []T, keep func(T) bool) []odata.Item {

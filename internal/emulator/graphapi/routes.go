@@ -45,9 +45,9 @@ type Route struct {
 type Rule int
 
 const (
-	// AnyObject: the roles admit the caller to every object.
+	// AnyObject means the roles admit the caller to every object.
 	AnyObject Rule = iota
-	// OwnedObjects: Application.ReadWrite.OwnedBy admits the caller only to the application or
+	// OwnedObjects means Application.ReadWrite.OwnedBy admits the caller only to the application or
 	// service principal it owns; the other roles admit it to all. (Creating one needs no rule:
 	// the creator owns what it makes.)
 	OwnedObjects
@@ -84,51 +84,59 @@ const (
 	del  = http.MethodDelete
 )
 
+// The entities several operations address.
+const (
+	applicationPath      = "/applications/{app}"
+	ficPath              = applicationPath + "/federatedIdentityCredentials/{fic}"
+	servicePrincipalPath = "/servicePrincipals/{sp}"
+	grantPath            = "/oauth2PermissionGrants/{grant}"
+)
+
 // routes is the Graph API: every operation, what it needs, and who answers it. The first route
 // that matches a request serves it.
 var routes = compile([]*Route{
-	{Method: get, Pattern: "/applications", Op: "application.list", Roles: readApplications, Entity: &applicationSpec, handle: listApplications},
+	{Method: get, Pattern: "/applications", Op: "application.list", Roles: readApplications, Entity: &applicationSpec, handle: listVisible(setApplications, (*directory.Tx).Applications)},
 	{Method: post, Pattern: "/applications", Op: "application.create", Write: true, Roles: writeApplications, handle: createApplication},
-	{Method: get, Pattern: "/applications/{app}", Op: "application.get", Roles: readApplications, Entity: &applicationSpec, handle: getApplication},
-	{Method: pch, Pattern: "/applications/{app}", Op: "application.upsert", Write: true, Roles: writeApplications, Rule: OwnedObjects,
+	{Method: get, Pattern: applicationPath, Op: "application.get", Roles: readApplications, Entity: &applicationSpec, handle: readFound(inSet(setApplications))},
+	{Method: pch, Pattern: applicationPath, Op: "application.upsert", Write: true, Roles: writeApplications, Rule: OwnedObjects,
 		applies: isUpsert, createsMissing: true, handle: upsertApplication},
-	{Method: pch, Pattern: "/applications/{app}", Op: "application.patch", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: patchApplication},
-	{Method: del, Pattern: "/applications/{app}", Op: "application.delete", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: deleteApplication},
+	{Method: pch, Pattern: applicationPath, Op: "application.patch", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: patchApplication},
+	{Method: del, Pattern: applicationPath, Op: "application.delete", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: deleteApplication},
 	{Method: post, Pattern: "/applications/{app}/addPassword", Op: "application.addPassword", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: addPassword},
 	{Method: post, Pattern: "/applications/{app}/removePassword", Op: "application.removePassword", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: removePassword},
 	{Method: post, Pattern: "/applications/{app}/addKey", Op: "application.addKey", Write: true, Roles: writeApplications, Rule: OwnedObjectsOrSelf, handle: addKey},
 	{Method: post, Pattern: "/applications/{app}/removeKey", Op: "application.removeKey", Write: true, Roles: writeApplications, Rule: OwnedObjectsOrSelf, handle: removeKey},
 	{Method: get, Pattern: "/applications/{app}/federatedIdentityCredentials", Op: "federatedIdentityCredential.list", Roles: readApplications, Entity: &ficSpec, handle: listFICs},
 	{Method: post, Pattern: "/applications/{app}/federatedIdentityCredentials", Op: "federatedIdentityCredential.create", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: createFIC},
-	{Method: get, Pattern: "/applications/{app}/federatedIdentityCredentials/{fic}", Op: "federatedIdentityCredential.get", Roles: readApplications, Entity: &ficSpec, handle: getFIC},
-	{Method: pch, Pattern: "/applications/{app}/federatedIdentityCredentials/{fic}", Op: "federatedIdentityCredential.patch", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: patchFIC},
-	{Method: del, Pattern: "/applications/{app}/federatedIdentityCredentials/{fic}", Op: "federatedIdentityCredential.delete", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: deleteFIC},
+	{Method: get, Pattern: ficPath, Op: "federatedIdentityCredential.get", Roles: readApplications, Entity: &ficSpec, handle: readFound(ficSet)},
+	{Method: pch, Pattern: ficPath, Op: "federatedIdentityCredential.patch", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: patchFIC},
+	{Method: del, Pattern: ficPath, Op: "federatedIdentityCredential.delete", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: deleteFIC},
 	{Method: get, Pattern: "/applications/{app}/owners", Op: "application.owners.list", Roles: readApplications, Entity: &directoryObjectSpec, handle: listOwners},
 	{Method: post, Pattern: "/applications/{app}/owners/$ref", Op: "application.owners.add", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: addOwner},
 	{Method: del, Pattern: "/applications/{app}/owners/{owner}/$ref", Op: "application.owners.remove", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: removeOwner},
 
-	{Method: get, Pattern: "/servicePrincipals", Op: "servicePrincipal.list", Roles: readApplications, Entity: &servicePrincipalSpec, handle: listServicePrincipals},
+	{Method: get, Pattern: "/servicePrincipals", Op: "servicePrincipal.list", Roles: readApplications, Entity: &servicePrincipalSpec, handle: listVisible(setServicePrincipals, (*directory.Tx).ServicePrincipals)},
 	{Method: post, Pattern: "/servicePrincipals", Op: "servicePrincipal.create", Write: true, Roles: writeApplications, handle: createServicePrincipal},
-	{Method: get, Pattern: "/servicePrincipals/{sp}", Op: "servicePrincipal.get", Roles: readApplications, Entity: &servicePrincipalSpec, handle: getServicePrincipal},
-	{Method: pch, Pattern: "/servicePrincipals/{sp}", Op: "servicePrincipal.patch", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: patchServicePrincipal},
-	{Method: del, Pattern: "/servicePrincipals/{sp}", Op: "servicePrincipal.delete", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: deleteServicePrincipal},
+	{Method: get, Pattern: servicePrincipalPath, Op: "servicePrincipal.get", Roles: readApplications, Entity: &servicePrincipalSpec, handle: readFound(inSet(setServicePrincipals))},
+	{Method: pch, Pattern: servicePrincipalPath, Op: "servicePrincipal.patch", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: patchServicePrincipal},
+	{Method: del, Pattern: servicePrincipalPath, Op: "servicePrincipal.delete", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: deleteServicePrincipal},
 	{Method: get, Pattern: "/servicePrincipals/{sp}/appRoleAssignedTo", Op: "servicePrincipal.appRoleAssignedTo.list", Roles: readAssignments, Entity: &assignmentSpec, handle: listAssignments(asResource)},
 	{Method: post, Pattern: "/servicePrincipals/{sp}/appRoleAssignedTo", Op: "servicePrincipal.appRoleAssignedTo.create", Write: true, Roles: writeAssignments, handle: createAssignment(asResource)},
-	{Method: get, Pattern: "/servicePrincipals/{sp}/appRoleAssignedTo/{assignment}", Op: "servicePrincipal.appRoleAssignedTo.get", Roles: readAssignments, Entity: &assignmentSpec, handle: getAssignment(asResource)},
+	{Method: get, Pattern: "/servicePrincipals/{sp}/appRoleAssignedTo/{assignment}", Op: "servicePrincipal.appRoleAssignedTo.get", Roles: readAssignments, Entity: &assignmentSpec, handle: readFound(asResource.set)},
 	{Method: del, Pattern: "/servicePrincipals/{sp}/appRoleAssignedTo/{assignment}", Op: "servicePrincipal.appRoleAssignedTo.delete", Write: true, Roles: writeAssignments, handle: deleteAssignment},
 	{Method: get, Pattern: "/servicePrincipals/{sp}/appRoleAssignments", Op: "servicePrincipal.appRoleAssignments.list", Roles: readAssignments, Entity: &assignmentSpec, handle: listAssignments(asPrincipal)},
 	{Method: post, Pattern: "/servicePrincipals/{sp}/appRoleAssignments", Op: "servicePrincipal.appRoleAssignments.create", Write: true, Roles: writeAssignments, handle: createAssignment(asPrincipal)},
-	{Method: get, Pattern: "/servicePrincipals/{sp}/appRoleAssignments/{assignment}", Op: "servicePrincipal.appRoleAssignments.get", Roles: readAssignments, Entity: &assignmentSpec, handle: getAssignment(asPrincipal)},
+	{Method: get, Pattern: "/servicePrincipals/{sp}/appRoleAssignments/{assignment}", Op: "servicePrincipal.appRoleAssignments.get", Roles: readAssignments, Entity: &assignmentSpec, handle: readFound(asPrincipal.set)},
 	{Method: del, Pattern: "/servicePrincipals/{sp}/appRoleAssignments/{assignment}", Op: "servicePrincipal.appRoleAssignments.delete", Write: true, Roles: writeAssignments, handle: deleteAssignment},
 
-	{Method: get, Pattern: "/oauth2PermissionGrants", Op: "oauth2PermissionGrant.list", Roles: readGrants, Entity: &grantSpec, handle: listGrants},
+	{Method: get, Pattern: "/oauth2PermissionGrants", Op: "oauth2PermissionGrant.list", Roles: readGrants, Entity: &grantSpec, handle: listVisible(setGrants, (*directory.Tx).Grants)},
 	{Method: post, Pattern: "/oauth2PermissionGrants", Op: "oauth2PermissionGrant.create", Write: true, Roles: writeGrants, handle: createGrant},
-	{Method: get, Pattern: "/oauth2PermissionGrants/{grant}", Op: "oauth2PermissionGrant.get", Roles: readGrants, Entity: &grantSpec, handle: getGrant},
-	{Method: pch, Pattern: "/oauth2PermissionGrants/{grant}", Op: "oauth2PermissionGrant.patch", Write: true, Roles: writeGrants, handle: patchGrant},
-	{Method: del, Pattern: "/oauth2PermissionGrants/{grant}", Op: "oauth2PermissionGrant.delete", Write: true, Roles: writeGrants, handle: deleteGrant},
+	{Method: get, Pattern: grantPath, Op: "oauth2PermissionGrant.get", Roles: readGrants, Entity: &grantSpec, handle: readFound(inSet(setGrants))},
+	{Method: pch, Pattern: grantPath, Op: "oauth2PermissionGrant.patch", Write: true, Roles: writeGrants, handle: patchGrant},
+	{Method: del, Pattern: grantPath, Op: "oauth2PermissionGrant.delete", Write: true, Roles: writeGrants, handle: deleteGrant},
 
 	{Method: get, Pattern: "/users", Op: "user.list", Roles: readUsers, Entity: &userSpec, handle: listUsers},
-	{Method: get, Pattern: "/users/{user}", Op: "user.get", Roles: readUsers, Entity: &userSpec, handle: getUser},
+	{Method: get, Pattern: "/users/{user}", Op: "user.get", Roles: readUsers, Entity: &userSpec, handle: readFound(inSet(setUsers))},
 })
 
 // Routes describes the Graph API the emulator serves, in matching order, for tests that walk it.

@@ -10,14 +10,6 @@ import (
 
 const setServicePrincipals = "servicePrincipals"
 
-func listServicePrincipals(c *call) (reply, *odata.Error) {
-	return collection(setServicePrincipals, visibleItems(c, c.tx.ServicePrincipals(), nil))
-}
-
-func getServicePrincipal(c *call) (reply, *odata.Error) {
-	return entity(http.StatusOK, setServicePrincipals, c.sp)
-}
-
 // servicePrincipalCreate is what POST /servicePrincipals accepts.
 type servicePrincipalCreate struct {
 	AppID                     string   `json:"appId"`

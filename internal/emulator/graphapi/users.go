@@ -1,12 +1,12 @@
 package graphapi
 
 import (
-	"net/http"
-
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/odata"
 )
 
 // The seeded test users are read only.
+
+const setUsers = "users"
 
 func listUsers(c *call) (reply, *odata.Error) {
 	users := c.tx.Users()
@@ -14,9 +14,5 @@ func listUsers(c *call) (reply, *odata.Error) {
 	for i, u := range users {
 		items = append(items, odata.Item{Seq: int64(i + 1), Object: odata.ToMap(u)})
 	}
-	return collection("users", items)
-}
-
-func getUser(c *call) (reply, *odata.Error) {
-	return entity(http.StatusOK, "users", c.user)
+	return collection(setUsers, items)
 }

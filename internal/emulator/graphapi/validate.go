@@ -219,7 +219,7 @@ func isLoopbackHost(h string) bool {
 
 func validateAppRoles(roles, prev []directory.AppRole) *odata.Error {
 	const res = resourceApplication
-	for i, r := range roles {
+	for _, r := range roles {
 		if !odata.IsGUID(r.ID) {
 			return odata.InvalidValue("appRoles.id", res, fmt.Sprintf("'%s' is not a GUID.", r.ID))
 		}
@@ -237,27 +237,16 @@ func validateAppRoles(roles, prev []directory.AppRole) *odata.Error {
 				return odata.InvalidValue("appRoles.allowedMemberTypes", res, "Allowed values are User, Application.")
 			}
 		}
-		for j := range i {
-			if strings.EqualFold(roles[j].ID, r.ID) || (r.Value != "" && roles[j].Value == r.Value) {
-				return odata.InvalidValue("appRoles", res, fmt.Sprintf("The app role '%s' is defined twice.", r.Value))
-			}
-		}
 	}
-	for _, old := range prev {
-		if !old.IsEnabled {
-			continue
-		}
-		i := slices.IndexFunc(roles, func(r directory.AppRole) bool { return strings.EqualFold(r.ID, old.ID) })
-		if i < 0 || roles[i].Value != old.Value {
-			return odata.InvalidValue("appRoles", res, fmt.Sprintf("The app role '%s' is enabled; disable it (isEnabled=false) before removing or changing its value.", old.Value))
-		}
+	view := func(r directory.AppRole) permission {
+		return permission{id: r.ID, value: r.Value, enabled: r.IsEnabled}
 	}
-	return nil
+	return checkPermissionChanges("appRoles", "app role", mapSlice(roles, view), mapSlice(prev, view))
 }
 
 func validateScopes(scopes, prev []directory.PermissionScope) *odata.Error {
 	const res = resourceApplication
-	for i, s := range scopes {
+	for _, s := range scopes {
 		if !odata.IsGUID(s.ID) {
 			return odata.InvalidValue("api.oauth2PermissionScopes.id", res, fmt.Sprintf("'%s' is not a GUID.", s.ID))
 		}
@@ -267,19 +256,45 @@ func validateScopes(scopes, prev []directory.PermissionScope) *odata.Error {
 		if s.Type != directory.ScopeTypeUser && s.Type != directory.ScopeTypeAdmin {
 			return odata.InvalidValue("api.oauth2PermissionScopes.type", res, "Allowed values are User, Admin.")
 		}
-		for j := range i {
-			if strings.EqualFold(scopes[j].ID, s.ID) || scopes[j].Value == s.Value {
-				return odata.InvalidValue("api.oauth2PermissionScopes", res, fmt.Sprintf("The scope '%s' is defined twice.", s.Value))
+	}
+	view := func(s directory.PermissionScope) permission {
+		return permission{id: s.ID, value: s.Value, enabled: s.IsEnabled}
+	}
+	return checkPermissionChanges("api.oauth2PermissionScopes", "scope", mapSlice(scopes, view), mapSlice(prev, view))
+}
+
+func mapSlice[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, 0, len(in))
+	for _, v := range in {
+		out = append(out, f(v))
+	}
+	return out
+}
+
+// permission is what an app role and a delegated scope share: Entra's rules on defining and
+// retiring them are the same.
+type permission struct {
+	id, value string
+	enabled   bool
+}
+
+// checkPermissionChanges refuses a permission defined twice (by ID or value), and an enabled one
+// removed or renamed: Entra requires disabling it first, so tokens already issued stay meaningful.
+func checkPermissionChanges(prop, kind string, next, prev []permission) *odata.Error {
+	for i, p := range next {
+		for _, earlier := range next[:i] {
+			if strings.EqualFold(earlier.id, p.id) || (p.value != "" && earlier.value == p.value) {
+				return odata.InvalidValue(prop, resourceApplication, fmt.Sprintf("The %s '%s' is defined twice.", kind, p.value))
 			}
 		}
 	}
 	for _, old := range prev {
-		if !old.IsEnabled {
+		if !old.enabled {
 			continue
 		}
-		i := slices.IndexFunc(scopes, func(s directory.PermissionScope) bool { return strings.EqualFold(s.ID, old.ID) })
-		if i < 0 || scopes[i].Value != old.Value {
-			return odata.InvalidValue("api.oauth2PermissionScopes", res, fmt.Sprintf("The scope '%s' is enabled; disable it (isEnabled=false) before removing or changing its value.", old.Value))
+		i := slices.IndexFunc(next, func(p permission) bool { return strings.EqualFold(p.id, old.id) })
+		if i < 0 || next[i].value != old.value {
+			return odata.InvalidValue(prop, resourceApplication, fmt.Sprintf("The %s '%s' is enabled; disable it (isEnabled=false) before removing or changing its value.", kind, old.value))
 		}
 	}
 	return nil

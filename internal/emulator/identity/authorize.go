@@ -32,24 +32,15 @@ const (
 // signs in a seeded test user (login_hint picks which, default the first)
 // and redirects with a code, but only to a redirect URI the application has
 // registered. Anything it cannot redirect safely is shown as an error page.
-func (p *Platform) serveAuthorize(w http.ResponseWriter, r *http.Request, t *directory.Directory) {
-	if err := r.ParseForm(); err != nil {
-		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144, desc: "The request is not a valid form."})
+func (p *Platform) serveAuthorize(w http.ResponseWriter, r *http.Request, seg string, t *directory.Directory) {
+	q, ok := p.browserForm(w, r, "authorize")
+	if !ok {
 		return
 	}
-	p.faults.CountOperation("authorize")
-	q := r.Form
 	clientID := q.Get("client_id")
-	if clientID == "" {
-		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144,
-			desc: "The request body must contain the following parameter: 'client_id'."})
-		return
-	}
-	if t == nil {
-		t = p.tenants.OfClient(clientID)
-	}
-	if t == nil {
-		writeErrorPage(w, r, errUnknownClient(clientID, "common"))
+	t, oerr := p.clientTenant(t, clientID, seg)
+	if oerr != nil {
+		writeErrorPage(w, r, oerr)
 		return
 	}
 	a, ok := t.ApplicationByAppID(clientID)
@@ -102,11 +93,22 @@ func (p *Platform) serveAuthorize(w http.ResponseWriter, r *http.Request, t *dir
 		}
 		user = users[i]
 	}
-	code := p.sessions.issueCode(authCode{
-		tenantID: t.ID(), clientID: a.AppID, redirectURI: redirectURI, userID: user.ID, scope: scope, nonce: q.Get("nonce"),
-		challenge: challenge, challengeMethod: method, expires: p.clock().Add(authCodeLifetime),
+	code := p.sessions.codes.issue(authCode{
+		session:     session{tenantID: t.ID(), clientID: a.AppID, userID: user.ID, scope: scope, expires: p.clock().Add(authCodeLifetime)},
+		redirectURI: redirectURI, nonce: q.Get("nonce"), challenge: challenge, challengeMethod: method,
 	})
 	redirectBack(w, r, redirectURI, mode, url.Values{paramCode: {code}, paramState: {state}, "session_state": {pairwiseSubject(user.ID, "session")}})
+}
+
+// browserForm parses the parameters of a request a browser sends and counts it under op; a
+// request that does not parse gets the error page.
+func (p *Platform) browserForm(w http.ResponseWriter, r *http.Request, op string) (url.Values, bool) {
+	if err := r.ParseForm(); err != nil {
+		writeErrorPage(w, r, errInvalidForm)
+		return nil, false
+	}
+	p.faults.CountOperation(op)
+	return r.Form, true
 }
 
 // isRegisteredRedirect requires an exact match with a web, SPA or public
@@ -156,12 +158,10 @@ var signedOutPage = template.Must(template.New("signed_out").Parse(`<!DOCTYPE ht
 // post_logout_redirect_uri only when the application registered it (as its
 // logout URL or a redirect URI); otherwise it shows the signed-out page.
 func (p *Platform) serveLogout(w http.ResponseWriter, r *http.Request, t *directory.Directory) {
-	if err := r.ParseForm(); err != nil {
-		writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144, desc: "The request is not a valid form."})
+	q, ok := p.browserForm(w, r, "logout")
+	if !ok {
 		return
 	}
-	p.faults.CountOperation("logout")
-	q := r.Form
 	target := q.Get("post_logout_redirect_uri")
 	clientID := q.Get("client_id")
 	if clientID == "" {

@@ -94,7 +94,7 @@ func New(cfg Config) (*Platform, error) {
 		tenants:  cfg.Tenants,
 		faults:   cfg.Faults,
 		signer:   signer,
-		sessions: newSessions(),
+		sessions: &sessions{},
 		issuers:  newTrustedIssuers(cfg.IssuerHTTPClient),
 	}, nil
 }
@@ -155,7 +155,7 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "oauth2/v2.0/token", "oauth2/token":
 		p.serveToken(w, r, seg, tenant)
 	case "oauth2/v2.0/authorize", "oauth2/authorize":
-		p.serveAuthorize(w, r, tenant)
+		p.serveAuthorize(w, r, seg, tenant)
 	case "oauth2/v2.0/logout", "oauth2/logout":
 		p.serveLogout(w, r, tenant)
 	case "oauth2/v2.0/devicecode":

@@ -12,79 +12,69 @@ const (
 	refreshTokenLifetime = 90 * 24 * time.Hour
 )
 
-// authCode is an issued authorization code.
-type authCode struct {
-	tenantID, clientID, redirectURI, userID, scope, nonce string
-	challenge, challengeMethod                            string
-	expires                                               time.Time
-	redeemed                                              bool
-}
-
-// refreshGrant is what a refresh token stands for.
-type refreshGrant struct {
+// session is a user's sign-in to a client in a tenant: what an authorization code or a refresh
+// token stands for.
+type session struct {
 	tenantID, clientID, userID, scope string
 	expires                           time.Time
 }
 
-// sessions are the sign-ins in progress or done: authorization codes and refresh tokens. They
-// name their tenant and client, and the token endpoint refuses them once the client's
-// application is gone, so deleting an application ends its sessions without the directory
-// knowing about them.
+func (s session) tenant() string { return s.tenantID }
+
+// authCode is an issued authorization code.
+type authCode struct {
+	session
+	redirectURI, nonce         string
+	challenge, challengeMethod string
+	redeemed                   bool
+}
+
+// refreshGrant is what a refresh token stands for.
+type refreshGrant struct{ session }
+
+// sessions are the sign-ins in progress or done. They name their tenant and client, and the token
+// endpoint refuses them once the client's application is gone, so deleting an application ends
+// its sessions without the directory knowing about them.
 type sessions struct {
+	codes   issued[authCode]
+	refresh issued[refreshGrant]
+}
+
+// issued holds what opaque tokens (codes, refresh tokens) stand for.
+type issued[T interface{ tenant() string }] struct {
 	mu      sync.Mutex
-	codes   map[string]*authCode
-	refresh map[string]*refreshGrant
+	byToken map[string]*T
 }
 
-func newSessions() *sessions {
-	return &sessions{codes: map[string]*authCode{}, refresh: map[string]*refreshGrant{}}
-}
-
-// issueCode stores an authorization code and returns its value.
-func (s *sessions) issueCode(c authCode) string {
-	code := newOpaque()
+// issue stores v under a new opaque token and returns the token.
+func (s *issued[T]) issue(v T) string {
+	token := newOpaque()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.codes[code] = &c
-	return code
-}
-
-// code returns a copy of the code issued in tenantID, if any.
-func (s *sessions) code(tenantID, code string) (authCode, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.codes[code]
-	if c == nil || c.tenantID != tenantID {
-		return authCode{}, false
+	if s.byToken == nil {
+		s.byToken = map[string]*T{}
 	}
-	return *c, true
+	s.byToken[token] = &v
+	return token
 }
 
-// redeem marks a code used; a second redemption is refused.
-func (s *sessions) redeem(code string) {
+// get returns a copy of what token stands for, if it was issued in tenantID.
+func (s *issued[T]) get(tenantID, token string) (T, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c := s.codes[code]; c != nil {
-		c.redeemed = true
+	v := s.byToken[token]
+	if v == nil || (*v).tenant() != tenantID {
+		var zero T
+		return zero, false
 	}
+	return *v, true
 }
 
-// issueRefresh stores a refresh grant and returns its token.
-func (s *sessions) issueRefresh(g refreshGrant) string {
-	rt := newOpaque()
+// update changes what token stands for, if anything.
+func (s *issued[T]) update(token string, change func(*T)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.refresh[rt] = &g
-	return rt
-}
-
-// refreshGrant returns a copy of the grant a refresh token issued in tenantID stands for.
-func (s *sessions) refreshGrant(tenantID, token string) (refreshGrant, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.refresh[token]
-	if g == nil || g.tenantID != tenantID {
-		return refreshGrant{}, false
+	if v := s.byToken[token]; v != nil {
+		change(v)
 	}
-	return *g, true
 }

@@ -66,7 +66,7 @@ func (p *Platform) serveToken(w http.ResponseWriter, r *http.Request, seg string
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144, desc: "The request body is not a valid form."})
+		writeOAuthError(w, r, errInvalidForm)
 		return
 	}
 	grant := r.PostForm.Get("grant_type")
@@ -84,16 +84,9 @@ func (p *Platform) serveToken(w http.ResponseWriter, r *http.Request, seg string
 	if clientID == "" && hasBasic {
 		clientID = basicID
 	}
-	if clientID == "" {
-		writeOAuthError(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144,
-			desc: "The request body must contain the following parameter: 'client_id'."})
-		return
-	}
-	if t == nil {
-		t = p.tenants.OfClient(clientID)
-	}
-	if t == nil {
-		writeOAuthError(w, r, errUnknownClient(clientID, seg))
+	t, oerr := p.clientTenant(t, clientID, seg)
+	if oerr != nil {
+		writeOAuthError(w, r, oerr)
 		return
 	}
 	tokenURL := p.baseURL + "/" + seg + "/oauth2/v2.0/token"
@@ -101,10 +94,7 @@ func (p *Platform) serveToken(w http.ResponseWriter, r *http.Request, seg string
 		tokenURL = p.baseURL + "/" + seg + "/oauth2/token"
 	}
 	in := tokenRequest{form: r, clientID: clientID, basicSecret: basicSecret, hasBasic: hasBasic, tokenURL: tokenURL}
-	var (
-		resp map[string]any
-		oerr *oauthError
-	)
+	var resp map[string]any
 	switch grant {
 	case grantClientCredentials:
 		resp, oerr = p.clientCredentials(r, t, in)
@@ -125,6 +115,25 @@ func (p *Platform) serveToken(w http.ResponseWriter, r *http.Request, seg string
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
+
+// clientTenant is the tenant a client signs in to: the one the URL names, or, for the
+// multi-tenant aliases (/common, /organizations), the one that registered the client.
+func (p *Platform) clientTenant(t *directory.Directory, clientID, seg string) (*directory.Directory, *oauthError) {
+	if clientID == "" {
+		return nil, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144,
+			desc: "The request body must contain the following parameter: 'client_id'."}
+	}
+	if t == nil {
+		t = p.tenants.OfClient(clientID)
+	}
+	if t == nil {
+		return nil, errUnknownClient(clientID, seg)
+	}
+	return t, nil
+}
+
+// errInvalidForm refuses a request whose parameters do not parse.
+var errInvalidForm = &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 900144, desc: "The request is not a valid form."}
 
 func errUnknownClient(clientID, tenant string) *oauthError {
 	return &oauthError{status: http.StatusBadRequest, err: oauthUnauthorizedClient, code: 700016,
@@ -366,9 +375,9 @@ func (p *Platform) userTokens(t *directory.Directory, clientID, userID, scope, n
 		out["id_token"] = idt
 	}
 	if slices.Contains(res.oidc, scopeOfflineAccess) {
-		out["refresh_token"] = p.sessions.issueRefresh(refreshGrant{
+		out["refresh_token"] = p.sessions.refresh.issue(refreshGrant{session{
 			tenantID: t.ID(), clientID: clientID, userID: resolvedUserID, scope: scope, expires: now.Add(refreshTokenLifetime),
-		})
+		}})
 	}
 	return out, nil
 }
@@ -463,7 +472,7 @@ func isFallbackPublic(a *directory.Application) bool {
 func (p *Platform) authorizationCode(r *http.Request, t *directory.Directory, in tokenRequest) (map[string]any, *oauthError) {
 	now := p.clock()
 	code := in.get(paramCode)
-	c, ok := p.sessions.code(t.ID(), code)
+	c, ok := p.sessions.codes.get(t.ID(), code)
 	a, appExists := t.ApplicationByAppID(in.clientID)
 	if !ok || !now.Before(c.expires) || !strings.EqualFold(c.clientID, in.clientID) || !appExists {
 		return nil, errGrantExpired
@@ -487,7 +496,7 @@ func (p *Platform) authorizationCode(r *http.Request, t *directory.Directory, in
 	if oerr != nil {
 		return nil, oerr
 	}
-	p.sessions.redeem(code)
+	p.sessions.codes.update(code, func(c *authCode) { c.redeemed = true })
 	return p.userTokens(t, in.clientID, c.userID, c.scope, c.nonce, auth)
 }
 
@@ -502,7 +511,7 @@ func pkceMatches(challenge, method, verifier string) bool {
 
 func (p *Platform) refreshToken(r *http.Request, t *directory.Directory, in tokenRequest) (map[string]any, *oauthError) {
 	now := p.clock()
-	g, ok := p.sessions.refreshGrant(t.ID(), in.get("refresh_token"))
+	g, ok := p.sessions.refresh.get(t.ID(), in.get("refresh_token"))
 	a, appExists := t.ApplicationByAppID(in.clientID)
 	if !ok || !now.Before(g.expires) || !strings.EqualFold(g.clientID, in.clientID) || !appExists {
 		return nil, errGrantExpired

@@ -245,34 +245,29 @@ func (p *filterParser) expect(kind tokKind, what string) (token, *Error) {
 	return t, nil
 }
 
+// parseOr parses "a or b or ...", which binds looser than and.
 func (p *filterParser) parseOr() (Filter, *Error) {
-	l, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKeyword("or") {
-		p.next()
-		r, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		l = orExpr{l, r}
-	}
-	return l, nil
+	return p.parseChain("or", p.parseAnd, func(l, r Filter) Filter { return orExpr{l, r} })
 }
 
+// parseAnd parses "a and b and ...".
 func (p *filterParser) parseAnd() (Filter, *Error) {
-	l, err := p.parseUnary()
+	return p.parseChain("and", p.parseUnary, func(l, r Filter) Filter { return andExpr{l, r} })
+}
+
+// parseChain parses operands joined by a left-associative keyword operator.
+func (p *filterParser) parseChain(keyword string, operand func() (Filter, *Error), join func(l, r Filter) Filter) (Filter, *Error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isKeyword("and") {
+	for p.isKeyword(keyword) {
 		p.next()
-		r, err := p.parseUnary()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		l = andExpr{l, r}
+		l = join(l, r)
 	}
 	return l, nil
 }
@@ -399,17 +394,27 @@ func (p *filterParser) parseStringFunc(fn string) (Filter, *Error) {
 	if !ok || kind != KindString || !slices.Contains(p.spec.StartsWith, prop) {
 		return nil, p.unsupported(pt.text)
 	}
-	if _, err := p.expect(tokComma, "','"); err != nil {
-		return nil, err
-	}
-	v, err := p.expect(tokString, "a string literal")
+	v, err := p.lastStringArgument()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.expect(tokRParen, "')'"); err != nil {
-		return nil, err
+	return funcExpr{fn: fn, prop: prop, value: v}, nil
+}
+
+// lastStringArgument parses the end of a two-argument string function: a comma, a string literal
+// and the closing parenthesis. It returns the literal.
+func (p *filterParser) lastStringArgument() (string, *Error) {
+	if _, err := p.expect(tokComma, "','"); err != nil {
+		return "", err
 	}
-	return funcExpr{fn: fn, prop: prop, value: v.text}, nil
+	v, err := p.expect(tokString, "a string literal")
+	if err != nil {
+		return "", err
+	}
+	if _, err := p.expect(tokRParen, "')'"); err != nil {
+		return "", err
+	}
+	return v.text, nil
 }
 
 func (p *filterParser) parseAny(path string) (Filter, *Error) {
@@ -445,17 +450,11 @@ func (p *filterParser) parseAny(path string) (Filter, *Error) {
 		if a, err := p.expect(tokIdent, "the lambda variable"); err != nil || !strings.EqualFold(a.text, v.text) {
 			return nil, BadRequest("Invalid filter clause: expected lambda variable '%s'.", v.text)
 		}
-		if _, err := p.expect(tokComma, "','"); err != nil {
-			return nil, err
-		}
-		lit, err := p.expect(tokString, "a string literal")
+		lit, err := p.lastStringArgument()
 		if err != nil {
 			return nil, err
 		}
-		if _, err := p.expect(tokRParen, "')'"); err != nil {
-			return nil, err
-		}
-		out = anyExpr{prop: prop, op: fn, value: lit.text}
+		out = anyExpr{prop: prop, op: fn, value: lit}
 	default:
 		return nil, BadRequest("Invalid filter clause: unexpected '%s' inside any().", t.text)
 	}

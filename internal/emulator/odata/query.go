@@ -44,8 +44,9 @@ const (
 
 // PropertiesOf lists the JSON property names of a model value, for EntitySpec.Properties.
 func PropertiesOf(v any) []string {
-	var names []string
-	for k := range ToMap(v) {
+	m := ToMap(v)
+	names := make([]string, 0, len(m))
+	for k := range m {
 		names = append(names, k)
 	}
 	slices.Sort(names)
