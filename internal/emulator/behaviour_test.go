@@ -96,19 +96,7 @@ func TestThrottling(t *testing.T) {
 		AppWrites: 1, AppWindow: time.Second, TenantWrites: 100, TenantWindow: time.Minute,
 	}})
 
-	// post creates an application with a raw request and returns the
-	// response's status and headers; the body is closed before returning.
-	post := func() (int, http.Header) {
-		req, _ := http.NewRequestWithContext(c, http.MethodPost, srv.GraphBaseURL()+"/applications", stringsReader(`{"displayName":"raw"}`))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := srv.HTTPClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header
-	}
+	post := func() (int, http.Header) { return postApplication(t, srv, token) }
 	if status, h := post(); status != http.StatusCreated || h.Get("x-ms-throttle-limit-percentage") == "" {
 		t.Fatalf("first write: %d, limit percentage %q", status, h.Get("x-ms-throttle-limit-percentage"))
 	}
@@ -243,17 +231,7 @@ func TestThrottlingWithALongRetryAfter(t *testing.T) {
 	srv.SetBehaviour(emulator.Behaviour{Throttle: &emulator.ThrottleConfig{
 		AppWrites: 1, AppWindow: time.Second, TenantWrites: 100, TenantWindow: time.Minute, RetryAfter: 10 * time.Minute,
 	}})
-	post := func() (int, http.Header) {
-		req, _ := http.NewRequestWithContext(ctx(t), http.MethodPost, srv.GraphBaseURL()+"/applications", stringsReader(`{"displayName":"patient"}`))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := srv.HTTPClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header
-	}
+	post := func() (int, http.Header) { return postApplication(t, srv, token) }
 	if status, _ := post(); status != http.StatusCreated {
 		t.Fatalf("first write: %d", status)
 	}
@@ -373,4 +351,19 @@ func TestCloseDuringAStall(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stalled request still hangs after Close")
 	}
+}
+
+// postApplication creates an application with a raw request and returns the response's status
+// and headers; the body is closed before returning.
+func postApplication(t *testing.T, srv *emulator.Server, token string) (int, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx(t), http.MethodPost, srv.GraphBaseURL()+"/applications", stringsReader(`{"displayName":"raw"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
 }

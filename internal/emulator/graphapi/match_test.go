@@ -1,6 +1,7 @@
 package graphapi
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -44,7 +45,7 @@ func TestRouteMatching(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			r := httptest.NewRequest(tc.method, "https://emulator"+tc.path, nil)
+			r := httptest.NewRequestWithContext(context.Background(), tc.method, "https://emulator"+tc.path, nil)
 			if tc.prefer != "" {
 				r.Header.Set("Prefer", tc.prefer)
 			}

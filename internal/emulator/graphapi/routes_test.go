@@ -2,8 +2,9 @@ package graphapi_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // x5t is SHA-1 by definition
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -11,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -59,99 +61,99 @@ func req(method, path, body string) graphRequest {
 }
 
 // permissions is the specification the route table must match, by operation.
-var permissions = map[string]permission{
-	"application.list":   {roles: readApplications, request: func(*fixture) graphRequest { return req("GET", "/applications", "") }},
-	"application.create": {roles: writeApplications, request: func(*fixture) graphRequest { return req("POST", "/applications", `{"displayName":"created"}`) }},
-	"application.get":    {roles: readApplications, request: func(f *fixture) graphRequest { return req("GET", "/applications/"+f.appObjectID, "") }},
-	"application.upsert": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
-		r := req("PATCH", "/applications(uniqueName='"+f.uniqueName+"')", `{"displayName":"upserted"}`)
-		r.header = http.Header{"Prefer": {"create-if-missing"}}
-		return r
-	}},
-	"application.patch": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
-		return req("PATCH", "/applications/"+f.appObjectID, `{"notes":"patched"}`)
-	}},
-	"application.delete": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest { return req("DELETE", "/applications/"+f.appObjectID, "") }},
-	"application.addPassword": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
-		return req("POST", "/applications/"+f.appObjectID+"/addPassword", `{"passwordCredential":{"displayName":"more"}}`)
-	}},
-	"application.removePassword": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
-		return req("POST", "/applications/"+f.appObjectID+"/removePassword", fmt.Sprintf(`{"keyId":%q}`, f.passwordKeyID))
-	}},
-	"application.addKey": {roles: writeApplications, ownedOnly: true, self: true, request: func(f *fixture) graphRequest {
-		return req("POST", "/applications/"+f.appObjectID+"/addKey",
-			fmt.Sprintf(`{"keyCredential":{"type":"AsymmetricX509Cert","usage":"Verify","key":%q},"passwordCredential":null,"proof":%q}`, f.nextCertificate, f.proof))
-	}},
-	"application.removeKey": {roles: writeApplications, ownedOnly: true, self: true, request: func(f *fixture) graphRequest {
-		return req("POST", "/applications/"+f.appObjectID+"/removeKey", fmt.Sprintf(`{"keyId":%q,"proof":%q}`, f.certificateKeyID, f.proof))
-	}},
-	"federatedIdentityCredential.list": {roles: readApplications, request: func(f *fixture) graphRequest {
-		return req("GET", "/applications/"+f.appObjectID+"/federatedIdentityCredentials", "")
-	}},
-	"federatedIdentityCredential.create": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
-		return req("POST", "/applications/"+f.appObjectID+"/federatedIdentityCredentials",
-			`{"name":"second","issuer":"https://issuer.example.com","subject":"second","audiences":["api://AzureADTokenExchange"]}`)
-	}},
-	"federatedIdentityCredential.get": {roles: readApplications, request: func(f *fixture) graphRequest {
-		return req("GET", "/applications/"+f.appObjectID+"/federatedIdentityCredentials(name='"+f.ficName+"')", "")
-	}},
-	"federatedIdentityCredential.patch": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
-		return req("PATCH", "/applications/"+f.appObjectID+"/federatedIdentityCredentials(name='"+f.ficName+"')", `{"description":"patched"}`)
-	}},
-	"federatedIdentityCredential.delete": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
-		return req("DELETE", "/applications/"+f.appObjectID+"/federatedIdentityCredentials(name='"+f.ficName+"')", "")
-	}},
-	"application.owners.list": {roles: readApplications, request: func(f *fixture) graphRequest { return req("GET", "/applications/"+f.appObjectID+"/owners", "") }},
-	"application.owners.add": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
-		return req("POST", "/applications/"+f.appObjectID+"/owners/$ref", fmt.Sprintf(`{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/%s"}`, f.otherUserID))
-	}},
-	"application.owners.remove": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
-		return req("DELETE", "/applications/"+f.appObjectID+"/owners/"+f.userID+"/$ref", "")
-	}},
-	"servicePrincipal.list": {roles: readApplications, request: func(*fixture) graphRequest { return req("GET", "/servicePrincipals", "") }},
-	"servicePrincipal.create": {roles: writeApplications, request: func(f *fixture) graphRequest {
-		return req("POST", "/servicePrincipals", fmt.Sprintf(`{"appId":%q}`, f.bareAppID))
-	}},
-	"servicePrincipal.get": {roles: readApplications, request: func(f *fixture) graphRequest { return req("GET", "/servicePrincipals/"+f.spID, "") }},
-	"servicePrincipal.patch": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
-		return req("PATCH", "/servicePrincipals/"+f.spID, `{"tags":["patched"]}`)
-	}},
-	"servicePrincipal.delete": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest { return req("DELETE", "/servicePrincipals/"+f.spID, "") }},
-	"servicePrincipal.appRoleAssignedTo.list": {roles: readAssignments, request: func(f *fixture) graphRequest {
-		return req("GET", "/servicePrincipals/"+f.graphSPID+"/appRoleAssignedTo", "")
-	}},
-	"servicePrincipal.appRoleAssignedTo.create": {roles: writeAssignments, request: func(f *fixture) graphRequest {
-		return req("POST", "/servicePrincipals/"+f.graphSPID+"/appRoleAssignedTo", f.assignmentBody(f.graphRoleIDs["Contacts.Read"]))
-	}},
-	"servicePrincipal.appRoleAssignedTo.get": {roles: readAssignments, request: func(f *fixture) graphRequest {
-		return req("GET", "/servicePrincipals/"+f.graphSPID+"/appRoleAssignedTo/"+f.assignmentID, "")
-	}},
-	"servicePrincipal.appRoleAssignedTo.delete": {roles: writeAssignments, request: func(f *fixture) graphRequest {
-		return req("DELETE", "/servicePrincipals/"+f.graphSPID+"/appRoleAssignedTo/"+f.assignmentID, "")
-	}},
-	"servicePrincipal.appRoleAssignments.list": {roles: readAssignments, request: func(f *fixture) graphRequest {
-		return req("GET", "/servicePrincipals/"+f.spID+"/appRoleAssignments", "")
-	}},
-	"servicePrincipal.appRoleAssignments.create": {roles: writeAssignments, request: func(f *fixture) graphRequest {
-		return req("POST", "/servicePrincipals/"+f.spID+"/appRoleAssignments", f.assignmentBody(f.graphRoleIDs["Mail.Send"]))
-	}},
-	"servicePrincipal.appRoleAssignments.get": {roles: readAssignments, request: func(f *fixture) graphRequest {
-		return req("GET", "/servicePrincipals/"+f.spID+"/appRoleAssignments/"+f.assignmentID, "")
-	}},
-	"servicePrincipal.appRoleAssignments.delete": {roles: writeAssignments, request: func(f *fixture) graphRequest {
-		return req("DELETE", "/servicePrincipals/"+f.spID+"/appRoleAssignments/"+f.assignmentID, "")
-	}},
-	"oauth2PermissionGrant.list": {roles: readGrants, request: func(*fixture) graphRequest { return req("GET", "/oauth2PermissionGrants", "") }},
-	"oauth2PermissionGrant.create": {roles: writeGrants, request: func(f *fixture) graphRequest {
-		return req("POST", "/oauth2PermissionGrants", fmt.Sprintf(`{"clientId":%q,"consentType":"AllPrincipals","resourceId":%q,"scope":"EWS.AccessAsUser.All"}`, f.spID, f.exchangeSPID))
-	}},
-	"oauth2PermissionGrant.get": {roles: readGrants, request: func(f *fixture) graphRequest { return req("GET", "/oauth2PermissionGrants/"+f.grantID, "") }},
-	"oauth2PermissionGrant.patch": {roles: writeGrants, request: func(f *fixture) graphRequest {
-		return req("PATCH", "/oauth2PermissionGrants/"+f.grantID, `{"scope":"openid User.Read"}`)
-	}},
-	"oauth2PermissionGrant.delete": {roles: writeGrants, request: func(f *fixture) graphRequest { return req("DELETE", "/oauth2PermissionGrants/"+f.grantID, "") }},
-	"user.list":                    {roles: readUsers, request: func(*fixture) graphRequest { return req("GET", "/users", "") }},
-	"user.get":                     {roles: readUsers, request: func(f *fixture) graphRequest { return req("GET", "/users/"+f.userID, "") }},
+var permissions = merge(assignmentPermissions("appRoleAssignedTo", func(f *fixture) string { return f.graphSPID }, "Contacts.Read"),
+	assignmentPermissions("appRoleAssignments", func(f *fixture) string { return f.spID }, "Mail.Send"), map[string]permission{
+		"application.list":   {roles: readApplications, request: func(*fixture) graphRequest { return req("GET", "/applications", "") }},
+		"application.create": {roles: writeApplications, request: func(*fixture) graphRequest { return req("POST", "/applications", `{"displayName":"created"}`) }},
+		"application.get":    {roles: readApplications, request: func(f *fixture) graphRequest { return req("GET", "/applications/"+f.appObjectID, "") }},
+		"application.upsert": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
+			r := req("PATCH", "/applications(uniqueName='"+f.uniqueName+"')", `{"displayName":"upserted"}`)
+			r.header = http.Header{"Prefer": {"create-if-missing"}}
+			return r
+		}},
+		"application.patch": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
+			return req("PATCH", "/applications/"+f.appObjectID, `{"notes":"patched"}`)
+		}},
+		"application.delete": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest { return req("DELETE", "/applications/"+f.appObjectID, "") }},
+		"application.addPassword": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
+			return req("POST", "/applications/"+f.appObjectID+"/addPassword", `{"passwordCredential":{"displayName":"more"}}`)
+		}},
+		"application.removePassword": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
+			return req("POST", "/applications/"+f.appObjectID+"/removePassword", fmt.Sprintf(`{"keyId":%q}`, f.passwordKeyID))
+		}},
+		"application.addKey": {roles: writeApplications, ownedOnly: true, self: true, request: func(f *fixture) graphRequest {
+			return req("POST", "/applications/"+f.appObjectID+"/addKey",
+				fmt.Sprintf(`{"keyCredential":{"type":"AsymmetricX509Cert","usage":"Verify","key":%q},"passwordCredential":null,"proof":%q}`, f.nextCertificate, f.proof))
+		}},
+		"application.removeKey": {roles: writeApplications, ownedOnly: true, self: true, request: func(f *fixture) graphRequest {
+			return req("POST", "/applications/"+f.appObjectID+"/removeKey", fmt.Sprintf(`{"keyId":%q,"proof":%q}`, f.certificateKeyID, f.proof))
+		}},
+		"federatedIdentityCredential.list": {roles: readApplications, request: func(f *fixture) graphRequest {
+			return req("GET", "/applications/"+f.appObjectID+"/federatedIdentityCredentials", "")
+		}},
+		"federatedIdentityCredential.create": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
+			return req("POST", "/applications/"+f.appObjectID+"/federatedIdentityCredentials",
+				`{"name":"second","issuer":"https://issuer.example.com","subject":"second","audiences":["api://AzureADTokenExchange"]}`)
+		}},
+		"federatedIdentityCredential.get": {roles: readApplications, request: func(f *fixture) graphRequest {
+			return req("GET", "/applications/"+f.appObjectID+"/federatedIdentityCredentials(name='"+f.ficName+"')", "")
+		}},
+		"federatedIdentityCredential.patch": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
+			return req("PATCH", "/applications/"+f.appObjectID+"/federatedIdentityCredentials(name='"+f.ficName+"')", `{"description":"patched"}`)
+		}},
+		"federatedIdentityCredential.delete": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
+			return req("DELETE", "/applications/"+f.appObjectID+"/federatedIdentityCredentials(name='"+f.ficName+"')", "")
+		}},
+		"application.owners.list": {roles: readApplications, request: func(f *fixture) graphRequest { return req("GET", "/applications/"+f.appObjectID+"/owners", "") }},
+		"application.owners.add": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
+			return req("POST", "/applications/"+f.appObjectID+"/owners/$ref", fmt.Sprintf(`{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/%s"}`, f.otherUserID))
+		}},
+		"application.owners.remove": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
+			return req("DELETE", "/applications/"+f.appObjectID+"/owners/"+f.userID+"/$ref", "")
+		}},
+		"servicePrincipal.list": {roles: readApplications, request: func(*fixture) graphRequest { return req("GET", "/servicePrincipals", "") }},
+		"servicePrincipal.create": {roles: writeApplications, request: func(f *fixture) graphRequest {
+			return req("POST", "/servicePrincipals", fmt.Sprintf(`{"appId":%q}`, f.bareAppID))
+		}},
+		"servicePrincipal.get": {roles: readApplications, request: func(f *fixture) graphRequest { return req("GET", "/servicePrincipals/"+f.spID, "") }},
+		"servicePrincipal.patch": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {
+			return req("PATCH", "/servicePrincipals/"+f.spID, `{"tags":["patched"]}`)
+		}},
+		"servicePrincipal.delete":    {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest { return req("DELETE", "/servicePrincipals/"+f.spID, "") }},
+		"oauth2PermissionGrant.list": {roles: readGrants, request: func(*fixture) graphRequest { return req("GET", "/oauth2PermissionGrants", "") }},
+		"oauth2PermissionGrant.create": {roles: writeGrants, request: func(f *fixture) graphRequest {
+			return req("POST", "/oauth2PermissionGrants", fmt.Sprintf(`{"clientId":%q,"consentType":"AllPrincipals","resourceId":%q,"scope":"EWS.AccessAsUser.All"}`, f.spID, f.exchangeSPID))
+		}},
+		"oauth2PermissionGrant.get": {roles: readGrants, request: func(f *fixture) graphRequest { return req("GET", "/oauth2PermissionGrants/"+f.grantID, "") }},
+		"oauth2PermissionGrant.patch": {roles: writeGrants, request: func(f *fixture) graphRequest {
+			return req("PATCH", "/oauth2PermissionGrants/"+f.grantID, `{"scope":"openid User.Read"}`)
+		}},
+		"oauth2PermissionGrant.delete": {roles: writeGrants, request: func(f *fixture) graphRequest { return req("DELETE", "/oauth2PermissionGrants/"+f.grantID, "") }},
+		"user.list":                    {roles: readUsers, request: func(*fixture) graphRequest { return req("GET", "/users", "") }},
+		"user.get":                     {roles: readUsers, request: func(f *fixture) graphRequest { return req("GET", "/users/"+f.userID, "") }},
+	})
+
+// assignmentPermissions specifies one of a service principal's two app role assignment
+// collections: sp picks the service principal whose collection holds the fixture's assignment,
+// role the Graph app role a create assigns.
+func assignmentPermissions(nav string, sp func(*fixture) string, role string) map[string]permission {
+	collection := func(f *fixture) string { return "/servicePrincipals/" + sp(f) + "/" + nav }
+	return map[string]permission{
+		"servicePrincipal." + nav + ".list": {roles: readAssignments, request: func(f *fixture) graphRequest { return req("GET", collection(f), "") }},
+		"servicePrincipal." + nav + ".create": {roles: writeAssignments, request: func(f *fixture) graphRequest {
+			return req("POST", collection(f), f.assignmentBody(f.graphRoleIDs[role]))
+		}},
+		"servicePrincipal." + nav + ".get":    {roles: readAssignments, request: func(f *fixture) graphRequest { return req("GET", collection(f)+"/"+f.assignmentID, "") }},
+		"servicePrincipal." + nav + ".delete": {roles: writeAssignments, request: func(f *fixture) graphRequest { return req("DELETE", collection(f)+"/"+f.assignmentID, "") }},
+	}
+}
+
+func merge[K comparable, V any](ms ...map[K]V) map[K]V {
+	out := map[K]V{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
 }
 
 // TestEveryRouteChecksItsRoles walks the route table. Every route must refuse a token holding
@@ -229,7 +231,7 @@ type environment struct {
 	operator *caller
 	allRoles []string
 	cert     *x509.Certificate
-	key      *rsa.PrivateKey
+	key      *ecdsa.PrivateKey
 	next     string
 
 	mu      sync.Mutex
@@ -261,8 +263,8 @@ func newEnvironment(t *testing.T) *environment {
 		env.allRoles = append(env.allRoles, r.Value)
 	}
 	env.operator = &caller{token: env.token(t, tenant.OperatorClientID(), tenant.OperatorClientSecret())}
-	env.cert, env.key = selfSignedCertificate(t)
-	nextCert, _ := selfSignedCertificate(t)
+	env.cert, env.key = ecdsaCertificate(t)
+	nextCert, _ := ecdsaCertificate(t)
 	env.next = base64.StdEncoding.EncodeToString(nextCert.Raw)
 	return env
 }
@@ -302,13 +304,13 @@ func (env *environment) token(t *testing.T, clientID, secret string) string {
 // a secret, a federated credential, a user owner and a service principal that holds an app role and a
 // delegated grant; and an application without a service principal.
 type fixture struct {
-	appObjectID, appID, uniqueName      string
-	spID, bareAppID                     string
-	passwordKeyID, certificateKeyID     string
-	ficName, assignmentID, grantID      string
-	graphSPID, exchangeSPID             string
-	userID, otherUserID                 string
-	graphRoleIDs                        map[string]string
+	appObjectID, appID, uniqueName  string
+	spID, bareAppID                 string
+	passwordKeyID, certificateKeyID string
+	ficName, assignmentID, grantID  string
+	graphSPID, exchangeSPID         string
+	userID, otherUserID             string
+	graphRoleIDs                    map[string]string
 	// proof proves possession of the certificate for addKey and removeKey; nextCertificate is
 	// what addKey adds.
 	proof, nextCertificate string
@@ -359,29 +361,29 @@ func (env *environment) newFixture(t *testing.T, creator *caller) *fixture {
 			KeyID string `json:"keyId"`
 		} `json:"keyCredentials"`
 	}
-	env.mustJSON(t, creator, "POST", "/applications", fmt.Sprintf(`{"displayName":"fixture","uniqueName":%q,"keyCredentials":[{"type":"AsymmetricX509Cert","usage":"Verify","key":%q}]}`,
+	env.mustPost(t, creator, "/applications", fmt.Sprintf(`{"displayName":"fixture","uniqueName":%q,"keyCredentials":[{"type":"AsymmetricX509Cert","usage":"Verify","key":%q}]}`,
 		f.uniqueName, base64.StdEncoding.EncodeToString(env.cert.Raw)), &app)
 	f.appObjectID, f.appID, f.certificateKeyID = app.ID, app.AppID, app.KeyCredentials[0].KeyID
-	f.spID = env.mustJSON(t, creator, "POST", "/servicePrincipals", fmt.Sprintf(`{"appId":%q}`, f.appID), nil)
+	f.spID = env.mustPost(t, creator, "/servicePrincipals", fmt.Sprintf(`{"appId":%q}`, f.appID), nil)
 	var bare struct {
 		AppID string `json:"appId"`
 	}
-	env.mustJSON(t, creator, "POST", "/applications", `{"displayName":"bare"}`, &bare)
+	env.mustPost(t, creator, "/applications", `{"displayName":"bare"}`, &bare)
 	f.bareAppID = bare.AppID
 
 	var password struct {
 		KeyID      string `json:"keyId"`
 		SecretText string `json:"secretText"`
 	}
-	env.mustJSON(t, env.operator, "POST", "/applications/"+f.appObjectID+"/addPassword", `{}`, &password)
+	env.mustPost(t, env.operator, "/applications/"+f.appObjectID+"/addPassword", `{}`, &password)
 	f.passwordKeyID = password.KeyID
 	f.appItself = &caller{token: env.token(t, f.appID, password.SecretText)}
-	env.mustJSON(t, env.operator, "POST", "/applications/"+f.appObjectID+"/federatedIdentityCredentials",
+	env.mustPost(t, env.operator, "/applications/"+f.appObjectID+"/federatedIdentityCredentials",
 		`{"name":"first","issuer":"https://issuer.example.com","subject":"first","audiences":["api://AzureADTokenExchange"]}`, nil)
-	env.mustJSON(t, env.operator, "POST", "/applications/"+f.appObjectID+"/owners/$ref",
+	env.mustPost(t, env.operator, "/applications/"+f.appObjectID+"/owners/$ref",
 		fmt.Sprintf(`{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/%s"}`, f.userID), nil)
-	f.assignmentID = env.mustJSON(t, env.operator, "POST", "/servicePrincipals/"+f.graphSPID+"/appRoleAssignedTo", f.assignmentBody(f.graphRoleIDs["Calendars.Read"]), nil)
-	f.grantID = env.mustJSON(t, env.operator, "POST", "/oauth2PermissionGrants",
+	f.assignmentID = env.mustPost(t, env.operator, "/servicePrincipals/"+f.graphSPID+"/appRoleAssignedTo", f.assignmentBody(f.graphRoleIDs["Calendars.Read"]), nil)
+	f.grantID = env.mustPost(t, env.operator, "/oauth2PermissionGrants",
 		fmt.Sprintf(`{"clientId":%q,"consentType":"AllPrincipals","resourceId":%q,"scope":"User.Read"}`, f.spID, f.graphSPID), nil)
 	f.proof = env.proof(t, f.appObjectID)
 	return f
@@ -391,7 +393,7 @@ func (env *environment) newFixture(t *testing.T, creator *caller) *fixture {
 func (env *environment) proof(t *testing.T, objectID string) string {
 	t.Helper()
 	now := time.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
 		"aud": "00000002-0000-0000-c000-000000000000", "iss": objectID, "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(),
 	})
 	sum := sha1.Sum(env.cert.Raw) //nolint:gosec // thumbprint
@@ -425,13 +427,13 @@ func (env *environment) send(t *testing.T, rt graphapi.Route, spec permission, c
 	return status, e.Error.Code
 }
 
-// mustJSON performs a fixture request that must succeed, decodes its body into out when given,
+// mustPost performs a fixture request that must succeed, decodes its body into out when given,
 // and returns the created object's id.
-func (env *environment) mustJSON(t *testing.T, c *caller, method, path, body string, out any) string {
+func (env *environment) mustPost(t *testing.T, c *caller, path, body string, out any) string {
 	t.Helper()
-	status, raw := env.graph(t, c, req(method, path, body))
+	status, raw := env.graph(t, c, req(http.MethodPost, path, body))
 	if status < 200 || status > 299 {
-		t.Fatalf("fixture %s %s: %d %s", method, path, status, raw)
+		t.Fatalf("fixture POST %s: %d %s", path, status, raw)
 	}
 	if len(raw) == 0 {
 		return ""
@@ -440,11 +442,11 @@ func (env *environment) mustJSON(t *testing.T, c *caller, method, path, body str
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(raw, &created); err != nil {
-		t.Fatalf("fixture %s %s: %v", method, path, err)
+		t.Fatalf("fixture POST %s: %v", path, err)
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("fixture %s %s: %v", method, path, err)
+			t.Fatalf("fixture POST %s: %v", path, err)
 		}
 	}
 	return created.ID
@@ -488,23 +490,24 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
 
-func selfSignedCertificate(t *testing.T) (*x509.Certificate, *rsa.PrivateKey) {
+// ecdsaCertificate makes a P-256 certificate: the fixture's key credential, so addKey and removeKey
+// are proven with ES256 here (the SDK tests use RSA).
+func ecdsaCertificate(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "route test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "route test"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err == nil {
+		var cert *x509.Certificate
+		if cert, err = x509.ParseCertificate(der); err == nil {
+			return cert, key
+		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
+	t.Fatal(err)
+	return nil, nil
 }
