@@ -1,11 +1,16 @@
 package emulator_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
@@ -91,19 +96,7 @@ func TestThrottling(t *testing.T) {
 		AppWrites: 1, AppWindow: time.Second, TenantWrites: 100, TenantWindow: time.Minute,
 	}})
 
-	// post creates an application with a raw request and returns the
-	// response's status and headers; the body is closed before returning.
-	post := func() (int, http.Header) {
-		req, _ := http.NewRequestWithContext(c, http.MethodPost, srv.GraphBaseURL()+"/applications", stringsReader(`{"displayName":"raw"}`))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := srv.HTTPClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header
-	}
+	post := func() (int, http.Header) { return postApplication(t, srv, token) }
 	if status, h := post(); status != http.StatusCreated || h.Get("x-ms-throttle-limit-percentage") == "" {
 		t.Fatalf("first write: %d, limit percentage %q", status, h.Get("x-ms-throttle-limit-percentage"))
 	}
@@ -225,4 +218,152 @@ func TestCountersByOperation(t *testing.T) {
 	if got.Reads != 1 || got.Writes != 1 || got.ByOperation["application.get"] != 1 || got.ByOperation["application.patch"] != 1 || got.TokenRequests != 0 {
 		t.Errorf("counters: %+v", got)
 	}
+}
+
+// TestThrottlingWithALongRetryAfter: with ThrottleConfig.RetryAfter a throttled write says how long
+// to wait in Retry-After (with Graph's x-ms-throttle headers) and is refused again until that time
+// has passed on the emulator clock, even though the bucket refilled long before.
+func TestThrottlingWithALongRetryAfter(t *testing.T) {
+	clock := newFakeClock()
+	srv := startServer(t, emulator.Options{Clock: clock.Now})
+	tenant, cred := operatorCredential(t, srv)
+	token := accessToken(t, cred)
+	srv.SetBehaviour(emulator.Behaviour{Throttle: &emulator.ThrottleConfig{
+		AppWrites: 1, AppWindow: time.Second, TenantWrites: 100, TenantWindow: time.Minute, RetryAfter: 10 * time.Minute,
+	}})
+	post := func() (int, http.Header) { return postApplication(t, srv, token) }
+	if status, _ := post(); status != http.StatusCreated {
+		t.Fatalf("first write: %d", status)
+	}
+	scope := "Tenant_Application/ReadWrite/" + tenant.OperatorClientID() + "/" + tenant.ID()
+	for _, tc := range []struct {
+		after      time.Duration
+		retryAfter string
+	}{{0, "600"}, {2 * time.Second, "598"}, {9 * time.Minute, "58"}} {
+		clock.Advance(tc.after)
+		status, h := post()
+		if status != http.StatusTooManyRequests || h.Get("Retry-After") != tc.retryAfter ||
+			h.Get("x-ms-throttle-scope") != scope || h.Get("x-ms-throttle-information") != "WriteLimitExceeded" {
+			t.Fatalf("+%v: %d Retry-After=%q scope=%q information=%q, want 429 Retry-After=%s",
+				tc.after, status, h.Get("Retry-After"), h.Get("x-ms-throttle-scope"), h.Get("x-ms-throttle-information"), tc.retryAfter)
+		}
+	}
+	clock.Advance(time.Minute)
+	if status, _ := post(); status != http.StatusCreated {
+		t.Fatalf("after Retry-After: %d", status)
+	}
+	if got := srv.Counters().Throttled; got != 3 {
+		t.Errorf("throttled = %d, want 3", got)
+	}
+}
+
+// TestStalledTokenEndpoint: while the token endpoint stalls, a client gets no answer and gives up
+// at its own deadline (azidentity reports it), Graph still serves tokens issued before, and the
+// attempts are counted; switching the stall off answers the request still waiting.
+func TestStalledTokenEndpoint(t *testing.T) {
+	srv := startServer(t, emulator.Options{})
+	tenant, cred := operatorCredential(t, srv)
+	gc := graphClient(t, srv, cred)
+	if _, err := gc.Applications().Get(ctx(t), nil); err != nil { // also caches the Graph token
+		t.Fatal(err)
+	}
+	srv.SetBehaviour(emulator.Behaviour{StallTokenEndpoint: true})
+	srv.ResetCounters()
+
+	fresh := secretCredential(t, srv, tenant.ID(), tenant.OperatorClientID(), tenant.OperatorClientSecret())
+	short, cancel := context.WithTimeout(ctx(t), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := fresh.GetToken(short, policy.TokenRequestOptions{Scopes: []string{graphDefaultScope}})
+	// azidentity's AuthenticationFailedError does not wrap the context's error; its message is what
+	// an operator gets to report.
+	if err == nil || !strings.Contains(err.Error(), context.DeadlineExceeded.Error()) {
+		t.Fatalf("token request during the stall: %v, want the client's deadline", err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond || d > 5*time.Second {
+		t.Errorf("gave up after %v, want about the client's 300ms", d)
+	}
+	if _, err := gc.Applications().Get(ctx(t), nil); err != nil {
+		t.Errorf("Graph with an earlier token during the stall: %v", err)
+	}
+
+	answered := make(chan tokenResponse, 1)
+	go func() {
+		answered <- clientSecretToken(t, srv, tenant.ID(), tenant.OperatorClientID(), tenant.OperatorClientSecret())
+	}()
+	for srv.Counters().TokenRequests < 2 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case res := <-answered:
+		t.Fatalf("answered during the stall: %d", res.Status)
+	case <-time.After(100 * time.Millisecond):
+	}
+	srv.SetBehaviour(emulator.Behaviour{})
+	select {
+	case res := <-answered:
+		if res.Status != http.StatusOK || res.AccessToken == "" {
+			t.Errorf("after the stall: %d %s", res.Status, res.Description)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting request was not answered after the stall")
+	}
+}
+
+// TestCloseDuringAStall: Close returns promptly while a token request is stalled, and the request
+// ends instead of hanging.
+func TestCloseDuringAStall(t *testing.T) {
+	srv, err := emulator.Start(emulator.Options{Behaviour: emulator.Behaviour{StallTokenEndpoint: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := srv.Tenants()[0]
+	ended := make(chan error, 1)
+	go func() {
+		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {tenant.OperatorClientID()},
+			"client_secret": {tenant.OperatorClientSecret()}, "scope": {graphDefaultScope}}
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, tenant.Endpoints().Token, stringsReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := srv.HTTPClient().Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				err = errors.New("a token was issued during the stall")
+			}
+		}
+		ended <- err
+	}()
+	for srv.Counters().TokenRequests == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	if err := srv.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v with a stalled request", d)
+	}
+	select {
+	case err := <-ended:
+		if err != nil && strings.Contains(err.Error(), "issued") {
+			t.Error(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stalled request still hangs after Close")
+	}
+}
+
+// postApplication creates an application with a raw request and returns the response's status
+// and headers; the body is closed before returning.
+func postApplication(t *testing.T, srv *emulator.Server, token string) (int, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx(t), http.MethodPost, srv.GraphBaseURL()+"/applications", stringsReader(`{"displayName":"raw"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
 }

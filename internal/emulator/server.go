@@ -2,21 +2,25 @@ package emulator
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/directory"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/faults"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/graphapi"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/identity"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/wire"
 )
 
 // Options configure Start.
@@ -51,29 +55,20 @@ type Server struct {
 	clock    func() time.Time
 	log      *slog.Logger
 	pki      *serverPKI
-	signer   *tokenSigner
 	listener net.Listener
 	httpSrv  *http.Server
 	url      string
 	done     chan struct{}
 	serveErr error
 
-	tenants []*Tenant
-	byID    map[string]*Tenant
-
-	beh        atomic.Pointer[Behaviour]
-	counters   *counterSet
-	throttle   *throttler
-	conflicts  *conflictTracker
-	trust      *trustedIssuers
-	issuerHTTP *http.Client
-
-	rngMu sync.Mutex
-	rng   *rand.Rand
+	tenants  []*Tenant
+	registry *directory.Registry
+	faults   *faults.Faults
+	identity *identity.Platform
+	graph    *graphapi.API
 }
 
-// Start seeds the tenants, generates the CA and serving certificate and
-// serves HTTPS until Close.
+// Start seeds the tenants, generates the CA and serving certificate and serves HTTPS until Close.
 func Start(opts Options) (*Server, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
@@ -87,36 +82,20 @@ func Start(opts Options) (*Server, error) {
 	if opts.IssuerHTTPClient == nil {
 		opts.IssuerHTTPClient = http.DefaultClient
 	}
-	n := max(opts.Tenants, len(opts.TenantIDs), 1)
-	seed := opts.Seed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-
 	pki, err := newServerPKI(opts.Hosts)
 	if err != nil {
 		return nil, fmt.Errorf("emulator TLS: %w", err)
 	}
-	signer, err := newTokenSigner()
-	if err != nil {
-		return nil, fmt.Errorf("emulator token signer: %w", err)
-	}
 	s := &Server{
-		clock:      opts.Clock,
-		log:        opts.Logger,
-		pki:        pki,
-		signer:     signer,
-		byID:       map[string]*Tenant{},
-		counters:   newCounterSet(),
-		throttle:   newThrottler(),
-		conflicts:  newConflictTracker(),
-		trust:      newTrustedIssuers(),
-		issuerHTTP: opts.IssuerHTTPClient,
-		rng:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		done:       make(chan struct{}),
+		clock:  opts.Clock,
+		log:    opts.Logger,
+		pki:    pki,
+		faults: faults.New(opts.Clock, opts.Seed, opts.Behaviour),
+		done:   make(chan struct{}),
 	}
-	s.SetBehaviour(opts.Behaviour)
-
+	if err := s.seedTenants(opts); err != nil {
+		return nil, err
+	}
 	// Start has no context to listen under; the listener outlives it anyway.
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", opts.Addr)
 	if err != nil {
@@ -124,31 +103,17 @@ func Start(opts Options) (*Server, error) {
 	}
 	s.listener = ln
 	s.url = "https://" + urlHost(ln.Addr())
-
-	for i := range n {
-		id := ""
-		if i < len(opts.TenantIDs) {
-			parsed, err := uuid.Parse(opts.TenantIDs[i])
-			if err != nil {
-				_ = ln.Close()
-				return nil, fmt.Errorf("tenant ID %q is not a GUID: %w", opts.TenantIDs[i], err)
-			}
-			id = parsed.String()
-		} else {
-			id = uuid.NewString()
-		}
-		if _, dup := s.byID[id]; dup {
-			_ = ln.Close()
-			return nil, fmt.Errorf("tenant ID %s given twice", id)
-		}
-		t, err := newTenant(s, id)
-		if err != nil {
-			_ = ln.Close()
-			return nil, err
-		}
-		s.tenants = append(s.tenants, t)
-		s.byID[id] = t
+	for _, t := range s.tenants {
+		t.baseURL = s.url
 	}
+	s.identity, err = identity.New(identity.Config{
+		BaseURL: s.url, Clock: s.clock, Tenants: s.registry, Faults: s.faults, IssuerHTTPClient: opts.IssuerHTTPClient,
+	})
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("emulator identity platform: %w", err)
+	}
+	s.graph = graphapi.New(s.url, s.faults, s.identity)
 
 	s.httpSrv = &http.Server{
 		Handler:           s,
@@ -168,6 +133,34 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// seedTenants creates the tenants' directories: the IDs given, then random ones up to the count.
+func (s *Server) seedTenants(opts Options) error {
+	n := max(opts.Tenants, len(opts.TenantIDs), 1)
+	dirs := make([]*directory.Directory, 0, n)
+	for i := range n {
+		id := uuid.NewString()
+		if i < len(opts.TenantIDs) {
+			parsed, err := uuid.Parse(opts.TenantIDs[i])
+			if err != nil {
+				return fmt.Errorf("tenant ID %q is not a GUID: %w", opts.TenantIDs[i], err)
+			}
+			id = parsed.String()
+		}
+		d, err := directory.New(directory.Config{ID: id, Clock: s.clock, Visible: s.faults.Visible})
+		if err != nil {
+			return err
+		}
+		dirs = append(dirs, d)
+		s.tenants = append(s.tenants, &Tenant{Directory: d})
+	}
+	registry, err := directory.NewRegistry(dirs...)
+	if err != nil {
+		return err
+	}
+	s.registry = registry
+	return nil
+}
+
 // urlHost renders a listener address for a URL, preferring 127.0.0.1 for
 // wildcard listens so clients connect over loopback.
 func urlHost(addr net.Addr) string {
@@ -181,8 +174,11 @@ func urlHost(addr net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// Close stops serving; in-flight requests get closeGrace to finish before their connections close.
+// Close stops serving; in-flight requests get closeGrace to finish before their connections
+// close. Requests held by a fault (a stalled token endpoint, latency, a held write) are released
+// first, so Close returns promptly whatever the behaviour.
 func (s *Server) Close() error {
+	s.faults.Close()
 	// In-flight requests get a moment to finish; then what is left is closed. Without the cut, every
 	// Close waited out HTTP/2's one-second GOAWAY grace for connections clients merely kept open.
 	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
@@ -235,108 +231,60 @@ func (s *Server) HTTPClient() *http.Client {
 func (s *Server) Tenants() []*Tenant { return append([]*Tenant(nil), s.tenants...) }
 
 // Tenant returns the tenant with this ID, or nil.
-func (s *Server) Tenant(id string) *Tenant { return s.byID[strings.ToLower(id)] }
-
-// SetBehaviour switches the emulated behaviour at runtime. Changing the throttle
-// configuration resets every token bucket.
-func (s *Server) SetBehaviour(b Behaviour) {
-	prev := s.beh.Swap(&b)
-	if prev == nil || !sameThrottle(prev.Throttle, b.Throttle) {
-		s.throttle.configure(b.Throttle)
-	}
-}
-
-func sameThrottle(a, b *ThrottleConfig) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
-}
-
-func (s *Server) behaviour() Behaviour { return *s.beh.Load() }
-
-// Counters returns a snapshot of the request counters.
-func (s *Server) Counters() Counters { return s.counters.snapshot() }
-
-// ResetCounters zeroes the request counters.
-func (s *Server) ResetCounters() { s.counters.reset() }
-
-func (s *Server) now() time.Time { return s.clock() }
-
-// chance reports true with probability p.
-func (s *Server) chance(p float64) bool {
-	if p <= 0 {
-		return false
-	}
-	s.rngMu.Lock()
-	defer s.rngMu.Unlock()
-	return s.rng.Float64() < p
-}
-
-// tenantFor resolves a tenant segment of an identity platform URL: a tenant
-// GUID or, when the client is known, "common"/"organizations".
-func (s *Server) tenantFor(segment string) *Tenant {
-	return s.byID[strings.ToLower(segment)]
-}
-
-// tenantOfClient finds the tenant that registered clientID, for the
-// multi-tenant aliases (/common, /organizations).
-func (s *Server) tenantOfClient(clientID string) *Tenant {
+func (s *Server) Tenant(id string) *Tenant {
 	for _, t := range s.tenants {
-		t.mu.Lock()
-		a := t.appByAppIDLocked(clientID)
-		t.mu.Unlock()
-		if a != nil {
+		if strings.EqualFold(t.ID(), id) {
 			return t
 		}
 	}
 	return nil
 }
 
-// ServeHTTP is the top-level router: Graph under /v1.0, userinfo, and the
-// identity platform under /{tenant}/.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	reqID := uuid.NewString()
-	clientReqID := r.Header.Get("client-request-id")
-	if clientReqID == "" {
-		clientReqID = reqID
-	}
-	w.Header().Set("request-id", reqID)
-	w.Header().Set("client-request-id", clientReqID)
-	rw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	ctx := context.WithValue(r.Context(), requestIDsKey{}, requestIDs{request: reqID, client: clientReqID})
-	r = r.WithContext(ctx)
+// SetBehaviour switches the emulated behaviour at runtime. Changing the throttle configuration
+// resets every token bucket; switching StallTokenEndpoint off releases the stalled requests.
+func (s *Server) SetBehaviour(b Behaviour) { s.faults.Set(b) }
 
-	if d := s.behaviour().Latency; d > 0 {
-		select {
-		case <-time.After(d):
-		case <-r.Context().Done():
-			return
-		}
-	}
+// Counters returns a snapshot of the request counters.
+func (s *Server) Counters() Counters { return s.faults.Counters() }
 
-	switch {
-	case r.URL.Path == "/v1.0" || strings.HasPrefix(r.URL.Path, "/v1.0/"):
-		s.serveGraph(rw, r)
-	case r.URL.Path == "/oidc/userinfo":
-		s.serveUserInfo(rw, r)
-	default:
-		s.serveIdentity(rw, r)
-	}
-	// Paths may carry uniqueName values but never secrets; query strings
-	// (codes, assertions in GETs) are deliberately not logged.
-	s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rw.status,
-		"duration", time.Since(start), "request-id", reqID)
+// ResetCounters zeroes the request counters.
+func (s *Server) ResetCounters() { s.faults.ResetCounters() }
+
+// TrustIssuer registers the signing keys of an external token issuer (for example a Kubernetes
+// service account issuer) so federated assertions from it are verified without fetching its
+// discovery document. Calling it again for the same issuer replaces the keys.
+func (s *Server) TrustIssuer(issuer string, keys ...crypto.PublicKey) {
+	s.identity.TrustIssuer(issuer, keys...)
 }
 
-type requestIDsKey struct{}
+// ServeHTTP is the top-level router: Graph under /v1.0, userinfo, and the identity platform
+// under /{tenant}/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	req := wire.Request{ID: uuid.NewString(), ClientID: r.Header.Get("client-request-id"), Received: s.clock()}
+	if req.ClientID == "" {
+		req.ClientID = req.ID
+	}
+	w.Header().Set("request-id", req.ID)
+	w.Header().Set("client-request-id", req.ClientID)
+	rw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	r = r.WithContext(wire.WithRequest(r.Context(), req))
 
-type requestIDs struct{ request, client string }
-
-func requestIDsFrom(ctx context.Context) requestIDs {
-	ids, _ := ctx.Value(requestIDsKey{}).(requestIDs)
-	return ids
+	if !s.faults.Delay(r.Context()) {
+		return
+	}
+	switch {
+	case r.URL.Path == "/v1.0" || strings.HasPrefix(r.URL.Path, "/v1.0/"):
+		s.graph.ServeHTTP(rw, r)
+	case r.URL.Path == "/oidc/userinfo":
+		s.identity.ServeUserInfo(rw, r)
+	default:
+		s.identity.ServeHTTP(rw, r)
+	}
+	// Paths may carry uniqueName values but never secrets; query strings (codes, assertions in
+	// GETs) are deliberately not logged.
+	s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rw.status,
+		"duration", time.Since(start), "request-id", req.ID)
 }
 
 // statusRecorder remembers the status code for logging.

@@ -28,6 +28,7 @@ type serverPKI struct {
 // newServerPKI generates an ECDSA P-256 CA and a leaf for 127.0.0.1, ::1 and
 // localhost (plus any extra host names), valid for a year from now.
 func newServerPKI(extraHosts []string) (*serverPKI, error) {
+	// Real time, not Options.Clock: TLS clients check validity against their own clocks.
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
