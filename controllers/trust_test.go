@@ -269,3 +269,37 @@ func TestTheLeastPermissionIsEnough(t *testing.T) {
 		return !ok, ""
 	})
 }
+
+// TestASilentAuthorityIsReportedInTimeAndRecoveredFrom: the token endpoint stops answering. A new
+// object reports a clear reason within the configured token timeout instead of hanging a worker, and
+// becomes Ready once the endpoint answers again.
+func TestASilentAuthorityIsReportedInTimeAndRecoveredFrom(t *testing.T) {
+	srv.SetBehaviour(emulator.Behaviour{StallTokenEndpoint: true})
+	t.Cleanup(func() { srv.SetBehaviour(emulator.Behaviour{}) })
+	const tokenTimeout = 2 * time.Second
+	// A fresh manager has no cached token, so its first Graph call needs the silent endpoint.
+	startManager(t, managerOptions{tokenTimeout: tokenTimeout})
+	ctx := context.Background()
+	in := espoCRM(newNamespace(t), "silent-authority")
+	created := time.Now()
+	if err := k8sClient.Create(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	var reportedAfter time.Duration
+	waitFor(t, "Ready=False AuthenticationFailed saying the authority is silent", func() (bool, string) {
+		_, c := readyCondition(t, client.ObjectKeyFromObject(in))
+		if c == nil {
+			return false, ""
+		}
+		reportedAfter = time.Since(created)
+		return c.Reason == v1.ReasonAuthenticationFailed && strings.Contains(c.Message, "did not answer in time"), c.Reason + ": " + c.Message
+	})
+	t.Logf("reported %v after the object was created (token timeout %v)", reportedAfter.Round(100*time.Millisecond), tokenTimeout)
+	// Bounded by the timeout plus scheduling, never by Graph's 100 s or a reconcile's two minutes.
+	if reportedAfter > 10*tokenTimeout {
+		t.Errorf("the silent authority was reported only after %v", reportedAfter)
+	}
+	srv.SetBehaviour(emulator.Behaviour{})
+	touch(t, in, "authority-back")
+	waitReady(t, client.ObjectKeyFromObject(in))
+}
