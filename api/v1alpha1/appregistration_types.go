@@ -221,7 +221,15 @@ type SecretTarget struct {
 // accounts may sign in.
 // +kubebuilder:validation:XValidation:rule="(has(self.web) && has(self.web.redirectUris) ? size(self.web.redirectUris) : 0) + (has(self.spa) && has(self.spa.redirectUris) ? size(self.spa.redirectUris) : 0) + (has(self.publicClient) && has(self.publicClient.redirectUris) ? size(self.publicClient.redirectUris) : 0) <= 256",message="web.redirectUris, spa.redirectUris and publicClient.redirectUris may hold at most 256 URIs together"
 // +kubebuilder:validation:XValidation:rule="!(has(self.signInAudience) && self.signInAudience in ['AzureADandPersonalMicrosoftAccount', 'PersonalMicrosoftAccount']) || (has(self.web) && has(self.web.redirectUris) ? size(self.web.redirectUris) : 0) + (has(self.spa) && has(self.spa.redirectUris) ? size(self.spa.redirectUris) : 0) + (has(self.publicClient) && has(self.publicClient.redirectUris) ? size(self.publicClient.redirectUris) : 0) <= 100",message="web.redirectUris, spa.redirectUris and publicClient.redirectUris may hold at most 100 URIs together when signInAudience admits personal Microsoft accounts"
+// +kubebuilder:validation:XValidation:rule=`(has(self.connection) ? self.connection : "") == (has(oldSelf.connection) ? oldSelf.connection : "")`,message="connection is immutable: the application lives in the tenant it was created in; create a new AppRegistration to move"
 type AppRegistrationSpec struct {
+	// connection names the EntraConnection (a tenant and how the operator signs in there) this
+	// application lives in. Empty means the operator's default connection. Immutable.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Connection string `json:"connection,omitempty"`
+
 	// displayName is the application's name in Entra ID, shown on the consent prompt and in My Apps.
 	// +required
 	// +kubebuilder:validation:MinLength=1

@@ -16,7 +16,8 @@ limitations under the License.
 
 // Package v1alpha1 contains the v1alpha1 API of the entra.sso-operator.io group: AppRegistration, a
 // Microsoft Entra ID application registration, its service principal and the Kubernetes Secret a
-// workload reads its client configuration from.
+// workload reads its client configuration from; and EntraConnection, a tenant the operator manages
+// applications in, with the namespaces that may use it and the policy they must keep.
 // +kubebuilder:object:generate=true
 // +groupName=entra.sso-operator.io
 package v1alpha1
@@ -40,7 +41,7 @@ var (
 )
 
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &AppRegistration{}, &AppRegistrationList{})
+	s.AddKnownTypes(GroupVersion, &AppRegistration{}, &AppRegistrationList{}, &EntraConnection{}, &EntraConnectionList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

@@ -226,3 +226,55 @@ func TestInvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 		})
 	}
 }
+
+func TestConnectionIsImmutable(t *testing.T) {
+	ctx := context.Background()
+	obj := validEspoCRM("pinned")
+	obj.Spec.Connection = "contoso"
+	if err := k8sClient.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(ctx, obj) })
+	for _, next := range []string{"fabrikam", ""} {
+		changed := obj.DeepCopy()
+		changed.Spec.Connection = next
+		err := k8sClient.Update(ctx, changed)
+		if err == nil || !strings.Contains(err.Error(), "connection is immutable") {
+			t.Errorf("changing spec.connection to %q: %v, want a refusal naming the field", next, err)
+		}
+	}
+}
+
+func TestEntraConnectionNeedsExactlyOneCredential(t *testing.T) {
+	ctx := context.Background()
+	conn := func(name string, creds v1.ConnectionCredentials) *v1.EntraConnection {
+		creds.ClientID = "11111111-2222-3333-4444-555555555555"
+		return &v1.EntraConnection{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.EntraConnectionSpec{
+			TenantID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", Credentials: creds,
+			Namespaces: v1.NamespaceSelection{Names: []string{"crm"}},
+		}}
+	}
+	secret := &v1.ConnectionSecretKeyRef{Name: "contoso"}
+	good := conn("one-credential", v1.ConnectionCredentials{ClientSecret: secret})
+	if err := k8sClient.Create(ctx, good); err != nil {
+		t.Fatalf("a connection with a client secret was refused: %v", err)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(ctx, good) })
+	if good.Spec.Cloud != "AzurePublic" {
+		t.Errorf("cloud defaulted to %q", good.Spec.Cloud)
+	}
+	for name, creds := range map[string]v1.ConnectionCredentials{
+		"no-credential":  {},
+		"two-credential": {ClientSecret: secret, WorkloadIdentity: &v1.WorkloadIdentityCredential{}},
+	} {
+		err := k8sClient.Create(ctx, conn(name, creds))
+		if err == nil || !strings.Contains(err.Error(), "spec.credentials") || !strings.Contains(err.Error(), "exactly one of") {
+			t.Errorf("%s: %v, want a refusal naming spec.credentials", name, err)
+		}
+	}
+	insecure := conn("http-authority", v1.ConnectionCredentials{ClientSecret: secret})
+	insecure.Spec.AuthorityHost = "http://login.example.com/"
+	if err := k8sClient.Create(ctx, insecure); err == nil || !strings.Contains(err.Error(), "spec.authorityHost") {
+		t.Errorf("an http authority: %v, want a refusal naming spec.authorityHost", err)
+	}
+}

@@ -30,27 +30,12 @@ func NewCredentialFromEnvironment(c cloud.Cloud, transport http.RoundTripper, to
 		return nil, "", errors.New("AZURE_TENANT_ID is not set: the operator needs the tenant, client ID and a credential " +
 			"(AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE) in its environment")
 	}
-	if tokenTimeout <= 0 {
-		tokenTimeout = DefaultTokenTimeout
-	}
-	if transport == nil {
-		transport = http.DefaultTransport
-	}
-	clientOptions := azcore.ClientOptions{
-		Cloud:     azcloud.Configuration{ActiveDirectoryAuthorityHost: c.AuthorityHost},
-		Transport: &http.Client{Transport: transport, Timeout: tokenTimeout},
-		// A failed token request is reported and the object requeued with backoff; retrying inside
-		// the request would only stretch the wait past the timeout users configured.
-		Retry: policy.RetryOptions{MaxRetries: -1},
-	}
-	// Instance discovery asks login.microsoftonline.com about the authority; a known national cloud
-	// does not need it and a private authority (the emulator) cannot answer it.
-	disableDiscovery := true
+	clientOptions, tokenTimeout := credentialOptions(c, transport, tokenTimeout)
 	var cred azcore.TokenCredential
 	if os.Getenv("AZURE_FEDERATED_TOKEN_FILE") != "" {
 		wi, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
 			ClientOptions:            clientOptions,
-			DisableInstanceDiscovery: disableDiscovery,
+			DisableInstanceDiscovery: true,
 		})
 		if err != nil {
 			return nil, "", fmt.Errorf("workload identity credential: %w", err)
@@ -59,7 +44,7 @@ func NewCredentialFromEnvironment(c cloud.Cloud, transport http.RoundTripper, to
 	} else {
 		env, err := azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{
 			ClientOptions:            clientOptions,
-			DisableInstanceDiscovery: disableDiscovery,
+			DisableInstanceDiscovery: true,
 		})
 		if err != nil {
 			return nil, "", fmt.Errorf("credential from AZURE_* environment variables: %w", err)
@@ -67,6 +52,70 @@ func NewCredentialFromEnvironment(c cloud.Cloud, transport http.RoundTripper, to
 		cred = env
 	}
 	return NewBoundedCredential(cred, tokenTimeout), tenantID, nil
+}
+
+// credentialOptions are the azidentity options every operator credential shares: the cloud's
+// authority, the transport (CA bundle), a bounded HTTP client and no retries inside a token request.
+func credentialOptions(c cloud.Cloud, transport http.RoundTripper, tokenTimeout time.Duration) (azcore.ClientOptions, time.Duration) {
+	if tokenTimeout <= 0 {
+		tokenTimeout = DefaultTokenTimeout
+	}
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	return azcore.ClientOptions{
+		Cloud:     azcloud.Configuration{ActiveDirectoryAuthorityHost: c.AuthorityHost},
+		Transport: &http.Client{Transport: transport, Timeout: tokenTimeout},
+		// A failed token request is reported and the object requeued with backoff; retrying inside
+		// the request would only stretch the wait past the timeout users configured.
+		Retry: policy.RetryOptions{MaxRetries: -1},
+	}, tokenTimeout
+}
+
+// Identity is how the operator signs in to one tenant, as an EntraConnection declares it. Exactly
+// one of ClientSecret, Certificate+Key and TokenFile is set.
+type Identity struct {
+	TenantID string
+	ClientID string
+	// ClientSecret is a client secret of the application.
+	ClientSecret string
+	// Certificate and Key are PEM: a certificate of the application and its private key.
+	Certificate, Key []byte
+	// TokenFile is a federated (workload identity) token file.
+	TokenFile string
+}
+
+// NewCredential builds the bounded credential for id. Instance discovery is off: a known national
+// cloud does not need it and a private authority cannot answer it.
+func NewCredential(c cloud.Cloud, transport http.RoundTripper, tokenTimeout time.Duration, id Identity) (azcore.TokenCredential, error) {
+	clientOptions, tokenTimeout := credentialOptions(c, transport, tokenTimeout)
+	var (
+		cred azcore.TokenCredential
+		err  error
+	)
+	switch {
+	case id.ClientSecret != "":
+		cred, err = azidentity.NewClientSecretCredential(id.TenantID, id.ClientID, id.ClientSecret,
+			&azidentity.ClientSecretCredentialOptions{ClientOptions: clientOptions, DisableInstanceDiscovery: true})
+	case len(id.Certificate) > 0:
+		certs, key, perr := azidentity.ParseCertificates(append(append([]byte{}, id.Certificate...), id.Key...), nil)
+		if perr != nil {
+			return nil, fmt.Errorf("reading the certificate and its key: %w", perr)
+		}
+		cred, err = azidentity.NewClientCertificateCredential(id.TenantID, id.ClientID, certs, key,
+			&azidentity.ClientCertificateCredentialOptions{ClientOptions: clientOptions, DisableInstanceDiscovery: true, SendCertificateChain: true})
+	case id.TokenFile != "":
+		cred, err = azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+			ClientOptions: clientOptions, TenantID: id.TenantID, ClientID: id.ClientID, TokenFilePath: id.TokenFile,
+			DisableInstanceDiscovery: true,
+		})
+	default:
+		return nil, errors.New("no credential: give a client secret, a certificate with its key, or a federated token file")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("building the credential for client %s: %w", id.ClientID, err)
+	}
+	return NewBoundedCredential(cred, tokenTimeout), nil
 }
 
 // NewBoundedCredential bounds every token request of cred by timeout and marks its failures, so the
