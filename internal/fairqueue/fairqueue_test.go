@@ -49,7 +49,9 @@ func TestAQuietNamespaceGoesAheadOfABurst(t *testing.T) {
 	}
 	q.Add(req("quiet", 0))
 	// The queue batches adds; wait until all are in.
-	for deadline := time.Now().Add(10 * time.Second); q.Len() < 1001 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+	deadline := time.Now().Add(10 * time.Second)
+	for q.Len() < 1001 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
 	}
 	if got := get(t, q); got != req("busy", 0) {
 		t.Fatalf("first out: %v", got)
