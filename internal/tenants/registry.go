@@ -161,7 +161,7 @@ func (r *Registry) Resolve(ctx context.Context, obj *entrav1alpha1.AppRegistrati
 	if err := r.admit(ctx, ec, obj.Namespace); err != nil {
 		return nil, err
 	}
-	return r.client(ctx, ec)
+	return r.Build(ctx, ec)
 }
 
 // admit refuses a namespace the connection does not admit.
@@ -181,9 +181,9 @@ func (r *Registry) admit(ctx context.Context, ec *entrav1alpha1.EntraConnection,
 	return nil
 }
 
-// client returns the connection's client, building it again when the EntraConnection or its
-// credential Secret changed.
-func (r *Registry) client(ctx context.Context, ec *entrav1alpha1.EntraConnection) (*Connection, error) {
+// Build returns the connection's client, building it again when the EntraConnection or its
+// credential Secret changed. It does not check namespaces: Resolve does.
+func (r *Registry) Build(ctx context.Context, ec *entrav1alpha1.EntraConnection) (*Connection, error) {
 	now := r.opts.Now()
 	r.mu.Lock()
 	b := r.built[ec.Name]
