@@ -80,18 +80,10 @@ func (p *Platform) serveAuthorize(w http.ResponseWriter, r *http.Request, seg st
 		fail(oauthInvalidRequest, 501491, "Invalid code_challenge_method: use S256 or plain.")
 		return
 	}
-	users := t.Users()
-	user := users[0]
-	if hint := q.Get("login_hint"); hint != "" {
-		i := slices.IndexFunc(users, func(u directory.User) bool {
-			return strings.EqualFold(u.UserPrincipalName, hint) || strings.EqualFold(u.Mail, hint) || strings.EqualFold(u.ID, hint)
-		})
-		if i < 0 {
-			writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 50034,
-				desc: fmt.Sprintf("The user account %s does not exist in the %s directory. To sign into this application, the account must be added to the directory.", hint, t.ID())})
-			return
-		}
-		user = users[i]
+	user, oerr := signedInUser(t, q.Get("login_hint"))
+	if oerr != nil {
+		writeErrorPage(w, r, oerr)
+		return
 	}
 	code := p.sessions.codes.issue(authCode{
 		session:     session{tenantID: t.ID(), clientID: a.AppID, userID: user.ID, scope: scope, expires: p.clock().Add(authCodeLifetime)},
