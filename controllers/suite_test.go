@@ -32,6 +32,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/testenv"
 )
 
@@ -99,6 +100,9 @@ type managerOptions struct {
 	tokenTimeout, graphTimeout, reconcileTimeout time.Duration
 	// replicationWindow overrides the tests' short default (testReplicationWindow).
 	replicationWindow time.Duration
+	// consentMode and consentPolicy are --consent-mode and --consent-allow.
+	consentMode   controllers.ConsentMode
+	consentPolicy permissions.Policy
 }
 
 // testReplicationWindow stands in for the shipped two minutes, so a deletion confirmed after the
@@ -158,6 +162,8 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 		ReconcileTimeout:        o.reconcileTimeout,
 		ReplicationWindow:       o.replicationWindow,
 		MaxConcurrentReconciles: 4,
+		ConsentMode:             o.consentMode,
+		ConsentPolicy:           o.consentPolicy,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
