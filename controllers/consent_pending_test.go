@@ -14,6 +14,7 @@ import (
 
 	v1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/controllers"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
 )
 
 // A 3CX-style app that also signs users in: delegated and application permissions on Graph.
@@ -151,5 +152,50 @@ func TestInSyncResyncWithConsentMakesNoWrite(t *testing.T) {
 	}
 	if c.Reads != 4*resyncs {
 		t.Errorf("%d reads in %d resyncs, want 4 each: %v", c.Reads, resyncs, c.ByOperation)
+	}
+}
+
+// TestEachConsentModeNeedsOnlyWhatTheREADMESays runs the operator with the Graph permissions the
+// README lists per mode: verify works with Application.ReadWrite.OwnedBy and Directory.Read.All, and
+// a missing permission is named in Ready as the one that mode needs.
+func TestEachConsentModeNeedsOnlyWhatTheREADMESays(t *testing.T) {
+	cases := []struct {
+		name       string
+		roles      []string
+		mode       controllers.ConsentMode
+		wantReason string
+		// wantPermission must appear in Ready's message.
+		wantPermission string
+	}{
+		{"verify with its permissions", []string{emulator.RoleApplicationReadWriteOwnedBy, emulator.RoleDirectoryReadAll},
+			controllers.ConsentVerify, v1.ReasonConsentPending, ""},
+		{"verify without Directory.Read.All", []string{emulator.RoleApplicationReadWriteOwnedBy},
+			controllers.ConsentVerify, v1.ReasonPermissionDenied, "Directory.Read.All"},
+		{"grant without the consent permissions", []string{emulator.RoleApplicationReadWriteOwnedBy},
+			controllers.ConsentGrant, v1.ReasonPermissionDenied, "DelegatedPermissionGrant.ReadWrite.All"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id, secret := tenant.AddClient(c.roles...)
+			o := managerOptions{clientID: id, secret: secret, consentMode: c.mode}
+			if c.mode == controllers.ConsentGrant {
+				o.consentPolicy = mustPolicy(t, "MicrosoftGraph:delegated:*,MicrosoftGraph:application:*")
+			}
+			stop, _ := startManager(t, o)
+			defer stop()
+			ns := newNamespace(t)
+			in := threeCXWithSignIn(ns, fmt.Sprintf("mode-%d", i))
+			if err := k8sClient.Create(context.Background(), in); err != nil {
+				t.Fatal(err)
+			}
+			status := metav1.ConditionFalse
+			if c.wantReason == v1.ReasonConsentPending {
+				status = metav1.ConditionTrue
+			}
+			obj := waitCondition(t, client.ObjectKeyFromObject(in), v1.ConditionReady, status, c.wantReason)
+			if msg := conditionMessage(obj, v1.ConditionReady); !strings.Contains(msg, c.wantPermission) {
+				t.Errorf("Ready message %q does not name %s", msg, c.wantPermission)
+			}
+		})
 	}
 }
