@@ -37,6 +37,25 @@ func TestPendingConsentGivesAWorkingAdminConsentURL(t *testing.T) {
 	}
 	key := client.ObjectKeyFromObject(in)
 	obj := waitCondition(t, key, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonConsentPending)
+	checkPendingWithConsentOff(t, obj)
+	acceptAdminConsentURL(t, obj)
+
+	// An operator that verifies consent sees it granted and drops the URL.
+	stop()
+	startManager(t, managerOptions{consentMode: controllers.ConsentVerify})
+	touch(t, obj, "verify")
+	waitCondition(t, key, v1.ConditionConsentGranted, metav1.ConditionTrue, v1.ReasonSynced)
+	obj = waitCondition(t, key, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonSynced)
+	if c := obj.Status.Consent; c == nil || c.AdminConsentURL != "" || len(c.Granted) != 1 ||
+		!slices.Equal(c.Granted[0].Application, threeCXRoles) || len(c.Granted[0].Delegated) != 3 {
+		t.Errorf("status.consent = %+v, want everything granted and no URL", c)
+	}
+}
+
+// checkPendingWithConsentOff: the conditions say consent is pending, why and where, and the
+// operator neither read nor granted consent.
+func checkPendingWithConsentOff(t *testing.T, obj *v1.AppRegistration) {
+	t.Helper()
 	if msg := conditionMessage(obj, v1.ConditionReady); !strings.Contains(msg, "Admin consent is pending") {
 		t.Errorf("Ready message %q does not say consent is pending", msg)
 	}
@@ -51,17 +70,24 @@ func TestPendingConsentGivesAWorkingAdminConsentURL(t *testing.T) {
 	if grants, roles := consentOnSP(obj.Status.ServicePrincipalID); len(grants) != 0 || len(roles) != 0 {
 		t.Fatalf("with consent off something was granted: %v %v", grants, roles)
 	}
+}
 
+// acceptAdminConsentURL opens the object's admin consent URL as an ordinary user (refused) and as
+// the tenant's administrator (accepted), then proves the consent with tokens.
+func acceptAdminConsentURL(t *testing.T, obj *v1.AppRegistration) {
+	t.Helper()
 	consentURL := obj.Status.Consent.AdminConsentURL
 	u, err := url.Parse(consentURL)
 	if err != nil || u.Query().Get("client_id") != obj.Status.AppID || u.Query().Get("redirect_uri") != crmCallback ||
 		!strings.HasPrefix(consentURL, srv.AuthorityHost()+tenant.ID()+"/v2.0/adminconsent?") {
 		t.Fatalf("admin consent URL %q", consentURL)
 	}
-	// An ordinary user is refused, and nothing is granted.
 	refused := noRedirectGet(t, consentURL+"&login_hint="+url.QueryEscape(tenant.Users()[1].UserPrincipalName), http.StatusForbidden)
 	if !strings.Contains(refused.Fragment, "AADSTS90094") {
 		t.Errorf("an ordinary user's refusal does not carry AADSTS90094: %.200s", refused.Fragment)
+	}
+	if grants, roles := consentOnSP(obj.Status.ServicePrincipalID); len(grants) != 0 || len(roles) != 0 {
+		t.Fatalf("an ordinary user's refused consent granted %v %v", grants, roles)
 	}
 	// The administrator (the first seeded user) accepts it and is sent back to the CRM.
 	back := noRedirectGet(t, consentURL, http.StatusFound)
@@ -75,17 +101,6 @@ func TestPendingConsentGivesAWorkingAdminConsentURL(t *testing.T) {
 	}
 	if got := userScopes(t, obj.Status.AppID, secret, []v1.PermissionName{"openid", "profile", "User.Read"}); !slices.Equal(sorted(got), []string{"User.Read", "openid", "profile"}) {
 		t.Errorf("after the administrator's consent scp = %v", got)
-	}
-
-	// An operator that verifies consent sees it granted and drops the URL.
-	stop()
-	startManager(t, managerOptions{consentMode: controllers.ConsentVerify})
-	touch(t, obj, "verify")
-	obj = waitCondition(t, key, v1.ConditionConsentGranted, metav1.ConditionTrue, v1.ReasonSynced)
-	obj = waitCondition(t, key, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonSynced)
-	if c := obj.Status.Consent; c == nil || c.AdminConsentURL != "" || len(c.Granted) != 1 ||
-		!slices.Equal(c.Granted[0].Application, threeCXRoles) || len(c.Granted[0].Delegated) != 3 {
-		t.Errorf("status.consent = %+v, want everything granted and no URL", c)
 	}
 }
 

@@ -19,13 +19,13 @@ import (
 type ConsentMode string
 
 const (
-	// ConsentOff: the operator neither reads nor grants consent; status carries the admin consent
-	// URL for a person. Needs no Graph permission beyond Application.ReadWrite.OwnedBy.
+	// ConsentOff means the operator neither reads nor grants consent; status carries the admin
+	// consent URL for a person. Needs no Graph permission beyond Application.ReadWrite.OwnedBy.
 	ConsentOff ConsentMode = "off"
-	// ConsentVerify: the operator reads consent and reports what is granted, but never grants.
+	// ConsentVerify means the operator reads consent and reports what is granted, but never grants.
 	// Needs Directory.Read.All to read delegated grants.
 	ConsentVerify ConsentMode = "verify"
-	// ConsentGrant: the operator grants and revokes consent as spec.adminConsent asks, within what
+	// ConsentGrant means the operator grants and revokes consent as spec.adminConsent asks, within what
 	// its administrator allowed. Needs DelegatedPermissionGrant.ReadWrite.All and
 	// AppRoleAssignment.ReadWrite.All, the latter as powerful as a tenant administrator.
 	ConsentGrant ConsentMode = "grant"
@@ -325,7 +325,7 @@ type consentNotAllowedError struct{ refused []permissions.Ref }
 func (e *consentNotAllowedError) Error() string {
 	rules := make([]string, 0, min(len(e.refused), maxListed))
 	for _, ref := range e.refused[:min(len(e.refused), maxListed)] {
-		rules = append(rules, permissions.Rule{AppID: ref.AppID, Kind: ref.Kind, Name: ref.Name}.String())
+		rules = append(rules, permissions.Rule(ref).String())
 	}
 	return fmt.Sprintf("The operator may not grant %s: its administrator did not allow it (--consent-allow), "+
 		"so nothing was granted. A tenant administrator can grant consent at status.consent.adminConsentUrl, "+

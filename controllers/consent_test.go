@@ -312,8 +312,8 @@ func TestThreeCXApplicationPermissionsReachTheToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := client.ObjectKeyFromObject(in)
-	obj := waitCondition(t, key, v1.ConditionConsentGranted, metav1.ConditionTrue, v1.ReasonSynced)
-	obj = waitReady(t, key)
+	waitCondition(t, key, v1.ConditionConsentGranted, metav1.ConditionTrue, v1.ReasonSynced)
+	obj := waitReady(t, key)
 
 	if got, want := declared(t, obj.Status.ObjectID), names("Role:", threeCXRoles); !slices.Equal(got, want) {
 		t.Errorf("requiredResourceAccess = %v, want %v", got, want)

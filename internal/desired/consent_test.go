@@ -17,8 +17,9 @@ func catalogs() map[string]graph.Resource {
 	return map[string]graph.Resource{v1.MicrosoftGraphAppID: graphResource(), v1.ExchangeOnlineAppID: exchangeResource()}
 }
 
-func grant(resource string, scopes ...string) graph.DelegatedGrant {
-	return graph.DelegatedGrant{ID: "grant-" + resource, ClientID: client, ResourceID: resource, Scopes: scopes}
+// graphGrant is the application's tenant-wide grant on Microsoft Graph.
+func graphGrant(scopes ...string) graph.DelegatedGrant {
+	return graph.DelegatedGrant{ID: "grant-sp-graph", ClientID: client, ResourceID: "sp-graph", Scopes: scopes}
 }
 
 func assignment(resource, role string) graph.AppRoleAssignment {
@@ -75,24 +76,24 @@ func TestPlanConsent(t *testing.T) {
 			complete:    true},
 		{name: "scopes granted in another case and order count as granted",
 			declared: []v1.ResourcePermissions{oro},
-			grants:   []graph.DelegatedGrant{grant("sp-graph", "smtp.send", "OPENID", "User.Read")},
+			grants:   []graph.DelegatedGrant{graphGrant("smtp.send", "OPENID", "User.Read")},
 			complete: true},
 		{name: "a scope removed from the spec is revoked from the grant",
 			declared: []v1.ResourcePermissions{oro}, observed: observedOro,
-			grants: []graph.DelegatedGrant{grant("sp-graph", "openid", "User.Read", "SMTP.Send", "Mail.Send")},
+			grants: []graph.DelegatedGrant{graphGrant("openid", "User.Read", "SMTP.Send", "Mail.Send")},
 			want:   []string{"update grant-sp-graph: openid User.Read SMTP.Send"}, complete: true},
 		{name: "the last declared scope gone: the grant is deleted",
 			declared: []v1.ResourcePermissions{threeCX}, observed: observedOro,
-			grants:      []graph.DelegatedGrant{grant("sp-graph", "openid", "User.Read", "SMTP.Send", "Mail.Send")},
+			grants:      []graph.DelegatedGrant{graphGrant("openid", "User.Read", "SMTP.Send", "Mail.Send")},
 			assignments: []graph.AppRoleAssignment{assignment("sp-graph", roleUserReadAll), assignment("sp-graph", roleCalendarsRead)},
 			want:        []string{"delete grant-sp-graph"}, complete: true},
 		{name: "a scope someone added by hand to the grant is kept while the declared ones are added",
 			declared: []v1.ResourcePermissions{oro},
-			grants: []graph.DelegatedGrant{grant("sp-graph", "Directory.AccessAsUser.All", "openid")},
-			want:   []string{"update grant-sp-graph: Directory.AccessAsUser.All openid User.Read SMTP.Send"}, wantAdds: 2},
+			grants:   []graph.DelegatedGrant{graphGrant("Directory.AccessAsUser.All", "openid")},
+			want:     []string{"update grant-sp-graph: Directory.AccessAsUser.All openid User.Read SMTP.Send"}, wantAdds: 2},
 		{name: "a grant of nothing but scopes added by hand is left alone when the spec declares none",
 			declared: []v1.ResourcePermissions{threeCX},
-			grants:   []graph.DelegatedGrant{grant("sp-graph", "Mail.Send")},
+			grants:   []graph.DelegatedGrant{graphGrant("Mail.Send")},
 			want:     []string{"assign sp-graph " + roleCalendarsRead, "assign sp-graph " + roleUserReadAll}, wantAdds: 2},
 		{name: "an application permission removed from the spec is revoked",
 			declared: []v1.ResourcePermissions{threeCX}, observed: observed3CX,
@@ -106,12 +107,12 @@ func TestPlanConsent(t *testing.T) {
 			declared: []v1.ResourcePermissions{oro},
 			recorded: []v1.ResourcePermissions{{Resource: v1.ResourceMicrosoftGraph, Delegated: []v1.PermissionName{"openid", "User.Read", "SMTP.Send", "Mail.Send"}},
 				{Resource: v1.ExchangeOnlineAppID, Application: []v1.PermissionName{"SMTP.SendAsApp"}}},
-			grants:      []graph.DelegatedGrant{grant("sp-graph", "openid", "User.Read", "SMTP.Send", "Mail.Send")},
+			grants:      []graph.DelegatedGrant{graphGrant("openid", "User.Read", "SMTP.Send", "Mail.Send")},
 			assignments: []graph.AppRoleAssignment{assignment("sp-exchange", roleSMTPSendAsApp)},
 			want:        []string{"revoke a-" + roleSMTPSendAsApp[:8], "update grant-sp-graph: openid User.Read SMTP.Send"}, complete: true},
 		{name: "other clients' grants and assignments are not this application's",
 			declared: []v1.ResourcePermissions{oro}, observed: observedOro,
-			grants: []graph.DelegatedGrant{{ID: "other", ClientID: "sp-other", ResourceID: "sp-graph", Scopes: []string{"Mail.Send"}}},
+			grants:      []graph.DelegatedGrant{{ID: "other", ClientID: "sp-other", ResourceID: "sp-graph", Scopes: []string{"Mail.Send"}}},
 			assignments: []graph.AppRoleAssignment{{ID: "other-a", PrincipalID: "sp-other", ResourceID: "sp-graph", AppRoleID: roleMailSend}},
 			want:        []string{"create sp-graph: openid User.Read SMTP.Send"}, wantAdds: 3},
 	}
@@ -148,7 +149,7 @@ func TestPlanConsentReportsWhatIsPresentInSpecOrder(t *testing.T) {
 		Delegated: []v1.PermissionName{"openid", "User.Read", "SMTP.Send"}, Application: []v1.PermissionName{"User.Read.All", "Calendars.Read"}}
 	state := ConsentState{
 		ClientID: client, Declared: []permissions.Resolved{resolve(t, decl, graphResource())}, Catalogs: catalogs(), Owned: Owned{},
-		Grants:      []graph.DelegatedGrant{grant("sp-graph", "smtp.send", "openid", "Mail.Send")},
+		Grants:      []graph.DelegatedGrant{graphGrant("smtp.send", "openid", "Mail.Send")},
 		Assignments: []graph.AppRoleAssignment{assignment("sp-graph", roleCalendarsRead)},
 	}
 	plan := PlanConsent(state)

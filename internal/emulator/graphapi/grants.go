@@ -92,7 +92,6 @@ func deleteGrant(c *call) (reply, *odata.Error) {
 	return noContent()
 }
 
-
 func normalizeScope(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func ptrEqualFold(a, b *string) bool {
