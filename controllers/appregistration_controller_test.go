@@ -306,21 +306,7 @@ func TestResyncOfAnObjectInSyncMakesNoWrite(t *testing.T) {
 	waitIdle(t) // every follow-up reconcile of the create is done
 
 	const resyncs = 5
-	srv.ResetCounters()
-	operatorGraphCalls.Store(0)
-	for i := range resyncs {
-		// An annotation change triggers a reconcile without changing the spec, as a resync does.
-		before := srv.Counters().ByOperation["servicePrincipal.get"]
-		obj.Annotations = map[string]string{"test/resync": fmt.Sprint(i)}
-		if err := k8sClient.Update(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, "the reconcile to read Graph", func() (bool, string) {
-			return srv.Counters().ByOperation["servicePrincipal.get"] > before, ""
-		})
-	}
-	waitIdle(t)
-	c := srv.Counters()
+	c := resyncAndCount(t, obj, resyncs, "servicePrincipal.get")
 	t.Logf("in-sync resync: %.1f Graph reads, %.1f Graph writes per reconcile (%v)",
 		float64(c.Reads)/resyncs, float64(c.Writes)/resyncs, c.ByOperation)
 	if c.Writes != 0 {

@@ -143,16 +143,7 @@ func TestInSyncResyncWithConsentMakesNoWrite(t *testing.T) {
 	waitIdle(t)
 
 	const resyncs = 5
-	srv.ResetCounters()
-	for i := range resyncs {
-		before := srv.Counters().ByOperation["servicePrincipal.appRoleAssignments.list"]
-		touch(t, obj, fmt.Sprint(i))
-		waitFor(t, "the resync to read the assignments", func() (bool, string) {
-			return srv.Counters().ByOperation["servicePrincipal.appRoleAssignments.list"] > before, ""
-		})
-	}
-	waitIdle(t)
-	c := srv.Counters()
+	c := resyncAndCount(t, obj, resyncs, "servicePrincipal.appRoleAssignments.list")
 	t.Logf("in-sync resync with consent managed: %.1f Graph reads, %.1f Graph writes per reconcile (%v)",
 		float64(c.Reads)/resyncs, float64(c.Writes)/resyncs, c.ByOperation)
 	if c.Writes != 0 {
@@ -213,4 +204,22 @@ func TestEachConsentModeNeedsOnlyWhatTheREADMESays(t *testing.T) {
 			}
 		})
 	}
+}
+
+// resyncAndCount makes the operator reconcile obj n times without a spec change, as resyncs do
+// (an annotation change triggers a reconcile), each time until Graph served the operation lastOp
+// (the reconcile's last read), and returns the Graph requests the emulator counted meanwhile.
+func resyncAndCount(t *testing.T, obj *v1.AppRegistration, n int, lastOp string) emulator.Counters {
+	t.Helper()
+	srv.ResetCounters()
+	operatorGraphCalls.Store(0)
+	for i := range n {
+		before := srv.Counters().ByOperation[lastOp]
+		touch(t, obj, fmt.Sprint(i))
+		waitFor(t, "the reconcile to read Graph ("+lastOp+")", func() (bool, string) {
+			return srv.Counters().ByOperation[lastOp] > before, ""
+		})
+	}
+	waitIdle(t)
+	return srv.Counters()
 }

@@ -1,6 +1,7 @@
 package desired
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -72,14 +73,7 @@ func OwnedConsent(observed []graph.ResourceAccess, recorded []entrav1alpha1.Reso
 }
 
 // AppIDs lists the resources of owned, sorted.
-func (o Owned) AppIDs() []string {
-	out := make([]string, 0, len(o))
-	for id := range o {
-		out = append(out, id)
-	}
-	slices.Sort(out)
-	return out
-}
+func (o Owned) AppIDs() []string { return slices.Sorted(maps.Keys(o)) }
 
 // ConsentState is what consent is planned from: the declared permissions, what the operator
 // manages, and the tenant-wide consent Entra holds for the application's service principal.

@@ -25,21 +25,11 @@ const defaultScope = ".default"
 // everything the application declares on the resource in requiredResourceAccess: its delegated
 // permissions and its application permissions, which only /.default reaches.
 func (p *Platform) serveAdminConsent(w http.ResponseWriter, r *http.Request, seg string, t *directory.Directory) {
-	q, ok := p.browserForm(w, r, "adminconsent")
+	q, t, a, ok := p.browserClient(w, r, "adminconsent", seg, t)
 	if !ok {
 		return
 	}
-	clientID := q.Get("client_id")
-	t, oerr := p.clientTenant(t, clientID, seg)
-	if oerr != nil {
-		writeErrorPage(w, r, oerr)
-		return
-	}
-	a, ok := t.ApplicationByAppID(clientID)
-	if !ok {
-		writeErrorPage(w, r, errUnknownClient(clientID, t.ID()))
-		return
-	}
+	clientID := a.AppID
 	redirectURI, oerr := consentRedirect(&a, q.Get("redirect_uri"))
 	if oerr != nil {
 		writeErrorPage(w, r, oerr)
@@ -132,14 +122,9 @@ func consentsFor(tx *directory.Tx, tenantID string, app *directory.Application, 
 		return &out[len(out)-1]
 	}
 	for _, sc := range strings.Fields(scope) {
-		ident, name := graphAudience, sc
-		if i := strings.LastIndex(sc, "/"); i > 0 {
-			ident, name = sc[:i], sc[i+1:]
-		}
-		sp := tx.ServicePrincipalByIdentifier(ident)
-		if sp == nil {
-			return nil, &oauthError{status: http.StatusBadRequest, err: oauthInvalidResource, code: 500011,
-				desc: fmt.Sprintf("The resource principal named %s was not found in the tenant named %s.", ident, tenantID)}
+		_, name, sp, oerr := scopeResource(tx, tenantID, sc)
+		if oerr != nil {
+			return nil, oerr
 		}
 		c := entry(sp)
 		if name == defaultScope {

@@ -33,19 +33,8 @@ const (
 // and redirects with a code, but only to a redirect URI the application has
 // registered. Anything it cannot redirect safely is shown as an error page.
 func (p *Platform) serveAuthorize(w http.ResponseWriter, r *http.Request, seg string, t *directory.Directory) {
-	q, ok := p.browserForm(w, r, "authorize")
+	q, t, a, ok := p.browserClient(w, r, "authorize", seg, t)
 	if !ok {
-		return
-	}
-	clientID := q.Get("client_id")
-	t, oerr := p.clientTenant(t, clientID, seg)
-	if oerr != nil {
-		writeErrorPage(w, r, oerr)
-		return
-	}
-	a, ok := t.ApplicationByAppID(clientID)
-	if !ok {
-		writeErrorPage(w, r, errUnknownClient(clientID, t.ID()))
 		return
 	}
 	redirectURI := q.Get("redirect_uri")
@@ -101,6 +90,29 @@ func (p *Platform) browserForm(w http.ResponseWriter, r *http.Request, op string
 	}
 	p.faults.CountOperation(op)
 	return r.Form, true
+}
+
+// browserClient starts an endpoint a browser visits for a client (authorize, admin consent): it
+// parses the parameters, counts the request under op, and finds the tenant and the application
+// client_id names. What it cannot find is shown as an error page, since there is no registered
+// redirect URI to return to yet.
+func (p *Platform) browserClient(w http.ResponseWriter, r *http.Request, op, seg string, t *directory.Directory) (url.Values, *directory.Directory, directory.Application, bool) {
+	q, ok := p.browserForm(w, r, op)
+	if !ok {
+		return nil, nil, directory.Application{}, false
+	}
+	clientID := q.Get("client_id")
+	t, oerr := p.clientTenant(t, clientID, seg)
+	if oerr != nil {
+		writeErrorPage(w, r, oerr)
+		return nil, nil, directory.Application{}, false
+	}
+	a, ok := t.ApplicationByAppID(clientID)
+	if !ok {
+		writeErrorPage(w, r, errUnknownClient(clientID, t.ID()))
+		return nil, nil, directory.Application{}, false
+	}
+	return q, t, a, true
 }
 
 // isRegisteredRedirect requires an exact match with a web, SPA or public
