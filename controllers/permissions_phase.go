@@ -97,5 +97,10 @@ func (e *unknownPermissionError) Error() string {
 	for _, a := range e.absent {
 		parts = append(parts, fmt.Sprintf("resource %s has no service principal in tenant %s", a, e.tenantID))
 	}
-	return strings.Join(parts, "; ") + "; nothing was written: correct spec.permissions"
+	more := ""
+	if len(parts) > maxListed {
+		more = fmt.Sprintf("; and %d more", len(parts)-maxListed)
+		parts = parts[:maxListed]
+	}
+	return strings.Join(parts, "; ") + more + "; nothing was written: correct spec.permissions"
 }
