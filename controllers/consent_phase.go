@@ -72,7 +72,7 @@ func (r *AppRegistrationReconciler) ensureConsent(ctx context.Context, s *scope)
 	if err != nil {
 		return ctrl.Result{}, r.withVerifyPermission(err)
 	}
-	if len(state.Declared) == 0 && len(state.Owned) == 0 {
+	if len(state.Declared) == 0 && state.Owned.Empty() {
 		st.Consent = nil
 		return ctrl.Result{}, nil
 	}
@@ -93,6 +93,9 @@ func (r *AppRegistrationReconciler) ensureConsent(ctx context.Context, s *scope)
 		return ctrl.Result{}, err
 	}
 	st.Consent.Granted = declaredPermissions(state.Declared)
+	if len(st.Consent.Granted) == 0 {
+		st.Consent = nil // only revoked: nothing left to report
+	}
 	return ctrl.Result{}, nil
 }
 

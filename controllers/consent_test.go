@@ -383,6 +383,20 @@ func TestOroCRMDelegatedScopesReachTheAuthorizationCodeToken(t *testing.T) {
 	if slices.Contains(got, "SMTP.Send") || !slices.Equal(sorted(got), strs(oroScopes[:7])) {
 		t.Errorf("after the removal scp = %v, want %v without SMTP.Send", got, oroScopes[:7])
 	}
+
+	// No permissions at all: the grant goes, and so does every scope from the next token.
+	updateSpec(t, key, func(s *v1.AppRegistrationSpec) { s.Permissions = nil })
+	waitFor(t, "the grant to be deleted", func() (bool, string) {
+		grants, _ := consentOnSP(obj.Status.ServicePrincipalID)
+		return len(grants) == 0, fmt.Sprint(grants)
+	})
+	obj = waitReady(t, key)
+	if got := declared(t, obj.Status.ObjectID); len(got) != 0 || obj.Status.Consent != nil {
+		t.Errorf("without permissions: requiredResourceAccess %v, status.consent %+v", got, obj.Status.Consent)
+	}
+	if got := userScopes(t, obj.Status.AppID, secret, oroScopes); len(got) != 0 {
+		t.Errorf("without permissions scp = %v", got)
+	}
 }
 
 func sorted(in []string) []string {

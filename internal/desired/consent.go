@@ -72,6 +72,16 @@ func OwnedConsent(observed []graph.ResourceAccess, recorded []entrav1alpha1.Reso
 	return out
 }
 
+// Empty reports whether the operator manages no consent at all.
+func (o Owned) Empty() bool {
+	for _, p := range o {
+		if len(p.Scopes)+len(p.RoleIDs) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // AppIDs lists the resources of owned, sorted.
 func (o Owned) AppIDs() []string { return slices.Sorted(maps.Keys(o)) }
 

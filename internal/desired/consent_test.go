@@ -190,4 +190,10 @@ func TestOwnedConsentTranslatesOnlyWhatCatalogsKnow(t *testing.T) {
 	if got := owned.AppIDs(); !slices.Equal(got, []string{v1.ExchangeOnlineAppID, v1.MicrosoftGraphAppID}) {
 		t.Errorf("AppIDs() = %v", got)
 	}
+	if owned.Empty() {
+		t.Error("Empty() with permissions owned")
+	}
+	if emptyEntry := OwnedConsent([]graph.ResourceAccess{{ResourceAppID: v1.ExchangeOnlineAppID}}, nil, catalogs()); !emptyEntry.Empty() {
+		t.Errorf("a resource declared with no permission makes Owned %+v non-empty", emptyEntry)
+	}
 }
