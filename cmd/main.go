@@ -46,6 +46,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
 )
 
 // leaderElectionID names the Lease that replicas of the manager compete for.
@@ -92,6 +93,10 @@ type config struct {
 	// shutdownTimeout is how long the manager lets running reconciles finish on SIGTERM. The
 	// Deployment's terminationGracePeriodSeconds must be longer.
 	shutdownTimeout time.Duration
+	// consentMode says whether the operator reads or grants admin consent; consentPolicy is what it
+	// may grant (--consent-allow), in grant mode only.
+	consentMode   controllers.ConsentMode
+	consentPolicy permissions.Policy
 }
 
 // parseFlags reads the manager's configuration from args (without the program name).
@@ -136,12 +141,27 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		"How long one reconcile of an AppRegistration may take.")
 	fs.DurationVar(&cfg.shutdownTimeout, "graceful-shutdown-timeout", 30*time.Second,
 		"How long running reconciles may finish after SIGTERM; keep terminationGracePeriodSeconds longer.")
+	consentMode := string(controllers.ConsentOff)
+	fs.StringVar(&consentMode, "consent-mode", consentMode,
+		"What the operator does about admin consent for declared permissions: off (status gives an administrator "+
+			"the admin consent URL; no extra Graph permission), verify (also reads consent and reports it; needs "+
+			"Directory.Read.All), or grant (grants what spec.adminConsent asks and --consent-allow allows; needs "+
+			"DelegatedPermissionGrant.ReadWrite.All and AppRoleAssignment.ReadWrite.All).")
+	var allow []string
+	fs.Func("consent-allow",
+		"Permissions the operator may grant in --consent-mode=grant, as comma-separated RESOURCE:KIND:PERMISSION "+
+			"rules (repeatable): RESOURCE MicrosoftGraph, ExchangeOnline or an application ID, KIND delegated or "+
+			"application, PERMISSION a name or *. Example: MicrosoftGraph:application:User.Read.All,MicrosoftGraph:delegated:*",
+		func(v string) error { allow = append(allow, v); return nil })
 	cfg.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if err := parseConsentFlags(&cfg, consentMode, allow); err != nil {
+		return config{}, err
 	}
 	if cfg.graphWriteQPS <= 0 || cfg.graphWriteBurst < 1 {
 		return config{}, errors.New("--graph-write-qps must be positive and --graph-write-burst at least 1")
@@ -150,6 +170,26 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		return config{}, errors.New("--graph-timeout, --token-timeout, --reconcile-timeout and --graceful-shutdown-timeout must be positive")
 	}
 	return cfg, nil
+}
+
+// parseConsentFlags reads --consent-mode and --consent-allow. An allow-list only means something to
+// grant mode, and grant mode without one would refuse every grant: both are mistakes worth a refusal
+// at start-up rather than a surprise later.
+func parseConsentFlags(cfg *config, mode string, allow []string) error {
+	var err error
+	if cfg.consentMode, err = controllers.ParseConsentMode(mode); err != nil {
+		return fmt.Errorf("--consent-mode: %w", err)
+	}
+	if cfg.consentPolicy, err = permissions.ParsePolicy(allow...); err != nil {
+		return fmt.Errorf("--consent-allow: %w", err)
+	}
+	switch {
+	case cfg.consentMode == controllers.ConsentGrant && len(cfg.consentPolicy.Rules) == 0:
+		return errors.New("--consent-mode=grant needs --consent-allow naming what the operator may grant")
+	case cfg.consentMode != controllers.ConsentGrant && len(cfg.consentPolicy.Rules) > 0:
+		return fmt.Errorf("--consent-allow has no effect with --consent-mode=%s; use --consent-mode=grant", cfg.consentMode)
+	}
+	return nil
 }
 
 // metricsOptions configures the metrics server from cfg.
@@ -230,7 +270,8 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 	if err != nil {
 		return err
 	}
-	setupLog.Info("using Microsoft Graph", "cloud", c.Name, "graph", c.GraphBaseURL(), "authority", c.AuthorityHost, "tenantId", tenantID)
+	setupLog.Info("using Microsoft Graph", "cloud", c.Name, "graph", c.GraphBaseURL(), "authority", c.AuthorityHost, "tenantId", tenantID,
+		"consentMode", cfg.consentMode, "consentAllow", cfg.consentPolicy.String())
 	if warning := c.GraphAudienceWarning(); warning != "" {
 		setupLog.Info("WARNING: " + warning)
 	}
@@ -243,6 +284,8 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 		ResyncPeriod:            cfg.resyncPeriod,
 		ReconcileTimeout:        cfg.reconcileTimeout,
 		MaxConcurrentReconciles: cfg.maxConcurrentReconciles,
+		ConsentMode:             cfg.consentMode,
+		ConsentPolicy:           cfg.consentPolicy,
 	}).SetupWithManager(mgr)
 }
 

@@ -26,6 +26,7 @@ func (r *AppRegistrationReconciler) ensureApplication(ctx context.Context, s *sc
 		return ctrl.Result{}, &tenantMismatchError{recorded: st.TenantID, current: tenantID}
 	}
 	want := desired.Application(s.obj.Spec)
+	want.RequiredResourceAccess = desired.RequiredResourceAccess(s.resolved)
 	if st.ObjectID == "" {
 		// Nothing recorded: almost always a new object. The upsert creates the application, or finds
 		// the one an earlier attempt created before it could record it, without a read first.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,6 +25,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
 )
 
 // Finalizer holds an AppRegistration until its Entra application is deleted or orphaned.
@@ -63,9 +65,16 @@ type AppRegistrationReconciler struct {
 	ReplicationWindow time.Duration
 	// MaxConcurrentReconciles bounds parallel reconciles.
 	MaxConcurrentReconciles int
+	// ConsentMode says what the operator does about admin consent; "" means ConsentOff.
+	ConsentMode ConsentMode
+	// ConsentPolicy is what an administrator allows the operator to grant in ConsentGrant mode.
+	ConsentPolicy permissions.Policy
+	// Resources caches the permissions resources publish; nil means one with the defaults.
+	Resources *permissions.Cache
 
 	// replicationWaits paces objects waiting for Entra to replicate what the operator created.
 	replicationWaits backoffs
+	resourcesOnce    sync.Once
 }
 
 // +kubebuilder:rbac:groups=entra.sso-operator.io,resources=appregistrations,verbs=get;list;watch;update;patch
@@ -124,6 +133,12 @@ type scope struct {
 	createdApp bool
 	// servicePrincipal is the application's service principal, as read from Graph.
 	servicePrincipal graph.ServicePrincipal
+	// resolved are spec.permissions with the IDs their resources publish.
+	resolved []permissions.Resolved
+	// consentMissing are the declared permissions consent was found lacking, when it was read.
+	consentMissing []permissions.Ref
+	// pending notes phases that did all the operator may do and left the rest to someone else.
+	pending []pendingNote
 	// changes lists what this reconcile changed, for the log.
 	changes []string
 }
@@ -145,20 +160,30 @@ type phase struct {
 	run func(ctx context.Context, s *scope) (ctrl.Result, error)
 	// ready describes the phase's success for its condition's message.
 	ready func(s *scope) string
+	// pending, when set, is asked after a successful run whether what is left is someone else's move
+	// (an administrator's consent). A reason makes the condition False with it, without holding back
+	// later phases or Ready.
+	pending func(s *scope) (reason, message string)
 }
+
+// pendingNote is a phase's condition left False for someone else to act on.
+type pendingNote struct{ reason, message string }
 
 // phases are the steps of a reconcile, in order: each needs what the ones before it established.
 func (r *AppRegistrationReconciler) phases() []phase {
 	return []phase{
-		{entrav1alpha1.ConditionApplicationReady, r.ensureApplication, func(s *scope) string {
+		{condition: entrav1alpha1.ConditionPermissionsResolved, run: r.resolvePermissions, ready: permissionsResolvedMessage},
+		{condition: entrav1alpha1.ConditionApplicationReady, run: r.ensureApplication, ready: func(s *scope) string {
 			return "Application " + s.app.AppID + " matches the spec"
 		}},
-		{entrav1alpha1.ConditionServicePrincipalReady, r.ensureServicePrincipal, func(s *scope) string {
+		{condition: entrav1alpha1.ConditionServicePrincipalReady, run: r.ensureServicePrincipal, ready: func(s *scope) string {
 			return "Service principal " + s.servicePrincipal.ObjectID + " exists"
 		}},
-		{entrav1alpha1.ConditionSecretReady, r.publishSecret, func(s *scope) string {
+		{condition: entrav1alpha1.ConditionSecretReady, run: r.publishSecret, ready: func(s *scope) string {
 			return "Secret " + s.obj.Status.SecretName + " holds the client configuration"
 		}},
+		// Last: consent waits for nobody, and nothing waits for consent (the Secret works without it).
+		{condition: entrav1alpha1.ConditionConsentGranted, run: r.ensureConsent, ready: consentGrantedMessage, pending: r.consentPending},
 	}
 }
 
@@ -183,8 +208,15 @@ func (r *AppRegistrationReconciler) runPhaseList(ctx context.Context, s *scope, 
 			}
 			return r.settle(ctx, s, o)
 		}
-		r.setCondition(s, p.condition, metav1.ConditionTrue, entrav1alpha1.ReasonSynced, p.ready(s))
 		result = earliest(result, res)
+		if p.pending != nil {
+			if reason, message := p.pending(s); reason != "" {
+				r.setCondition(s, p.condition, metav1.ConditionFalse, reason, message)
+				s.pending = append(s.pending, pendingNote{reason: reason, message: p.condition + ": " + message})
+				continue
+			}
+		}
+		r.setCondition(s, p.condition, metav1.ConditionTrue, entrav1alpha1.ReasonSynced, p.ready(s))
 	}
 	return earliest(result, r.settleReady(ctx, s)), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -174,15 +175,7 @@ func TestCreateYieldsOneApplicationServicePrincipalAndSecret(t *testing.T) {
 	if data(secretdata.KeyTenantID) != tenant.ID() || data(secretdata.KeyClientID) != app.AppID {
 		t.Errorf("Secret IDs = %s/%s", data(secretdata.KeyTenantID), data(secretdata.KeyClientID))
 	}
-	res, err := srv.HTTPClient().Get(data(secretdata.KeyDiscoveryURL))
-	if err != nil {
-		t.Fatalf("fetching the discovery document the Secret names: %v", err)
-	}
-	defer res.Body.Close()
-	var doc map[string]any
-	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil || res.StatusCode != 200 {
-		t.Fatalf("discovery document: %d %v", res.StatusCode, err)
-	}
+	doc := discoveryDocument(t, data(secretdata.KeyDiscoveryURL))
 	for key, field := range map[string]string{
 		secretdata.KeyIssuer:                      "issuer",
 		secretdata.KeyAuthorizationEndpoint:       "authorization_endpoint",
@@ -199,6 +192,25 @@ func TestCreateYieldsOneApplicationServicePrincipalAndSecret(t *testing.T) {
 	if data(secretdata.KeyAuthorityHost) != srv.AuthorityHost() {
 		t.Errorf("AZURE_AUTHORITY_HOST = %q, want %q", data(secretdata.KeyAuthorityHost), srv.AuthorityHost())
 	}
+}
+
+// discoveryDocument fetches an OIDC discovery document as a CRM would.
+func discoveryDocument(t *testing.T, discoveryURL string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, discoveryURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatalf("fetching the discovery document the Secret names: %v", err)
+	}
+	defer res.Body.Close()
+	var doc map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("discovery document: %d %v", res.StatusCode, err)
+	}
+	return doc
 }
 
 func TestSpecChangesReachEntraAndDriftIsReverted(t *testing.T) {
@@ -294,21 +306,7 @@ func TestResyncOfAnObjectInSyncMakesNoWrite(t *testing.T) {
 	waitIdle(t) // every follow-up reconcile of the create is done
 
 	const resyncs = 5
-	srv.ResetCounters()
-	operatorGraphCalls.Store(0)
-	for i := range resyncs {
-		// An annotation change triggers a reconcile without changing the spec, as a resync does.
-		before := srv.Counters().ByOperation["servicePrincipal.get"]
-		obj.Annotations = map[string]string{"test/resync": fmt.Sprint(i)}
-		if err := k8sClient.Update(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, "the reconcile to read Graph", func() (bool, string) {
-			return srv.Counters().ByOperation["servicePrincipal.get"] > before, ""
-		})
-	}
-	waitIdle(t)
-	c := srv.Counters()
+	c := resyncAndCount(t, obj, resyncs, "servicePrincipal.get")
 	t.Logf("in-sync resync: %.1f Graph reads, %.1f Graph writes per reconcile (%v)",
 		float64(c.Reads)/resyncs, float64(c.Writes)/resyncs, c.ByOperation)
 	if c.Writes != 0 {

@@ -100,6 +100,8 @@ func (r *AppRegistrationReconciler) classify(err error) outcome {
 		conflict    *secretConflictError
 		mismatch    *statusMismatchError
 		tenant      *tenantMismatchError
+		unknown     *unknownPermissionError
+		notAllowed  *consentNotAllowedError
 		ge          *graph.Error
 	)
 	if errors.As(err, &ge) {
@@ -117,6 +119,14 @@ func (r *AppRegistrationReconciler) classify(err error) outcome {
 		o.reason, o.requeueAfter = entrav1alpha1.ReasonStatusMismatch, mismatchRetry
 	case errors.As(err, &tenant):
 		o.reason, o.requeueAfter = entrav1alpha1.ReasonTenantMismatch, r.resyncAfter()
+	case errors.As(err, &unknown):
+		// Only a spec change fixes a typo, and it triggers a reconcile; the resync looks again in
+		// case the resource has since published the permission.
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonUnknownPermission, r.resyncAfter()
+	case errors.As(err, &notAllowed):
+		// The allow-list is the manager's configuration: it changes with a restart, which reconciles
+		// everything anyway.
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonConsentNotAllowed, r.resyncAfter()
 	case kind == graph.KindForbidden:
 		o.reason, o.backoff = entrav1alpha1.ReasonPermissionDenied, true
 	case kind == graph.KindBadRequest:
@@ -181,7 +191,15 @@ func (r *AppRegistrationReconciler) settleReady(ctx context.Context, s *scope) c
 	if len(s.changes) > 0 {
 		log.FromContext(ctx).Info("Synced", "changes", s.changes)
 	}
-	r.setCondition(s, entrav1alpha1.ConditionReady, metav1.ConditionTrue, entrav1alpha1.ReasonSynced, message)
+	reason := entrav1alpha1.ReasonSynced
+	if len(s.pending) > 0 {
+		// Ready stays True: everything the operator is responsible for matches the spec, and a
+		// person's step (admin consent) should not hold GitOps health checks hostage. The reason and
+		// message make the pending step visible where kstatus and Argo CD look.
+		reason = s.pending[0].reason
+		message += "; pending: " + s.pending[0].message
+	}
+	r.setCondition(s, entrav1alpha1.ConditionReady, metav1.ConditionTrue, reason, message)
 	return ctrl.Result{RequeueAfter: r.resyncAfter()}
 }
 

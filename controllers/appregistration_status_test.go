@@ -116,6 +116,11 @@ func TestPhasesRollUpIntoReady(t *testing.T) {
 		return func(context.Context, *scope) (ctrl.Result, error) { return ctrl.Result{}, err }
 	}
 	ok := func(*scope) string { return "fine" }
+	ph := func(condition string, run func(context.Context, *scope) (ctrl.Result, error)) phase {
+		return phase{condition: condition, run: run, ready: ok}
+	}
+	waiting := ph("B", done(0))
+	waiting.pending = func(*scope) (string, string) { return v1.ReasonConsentPending, "an administrator must act" }
 	cases := []struct {
 		name        string
 		phases      []phase
@@ -126,7 +131,7 @@ func TestPhasesRollUpIntoReady(t *testing.T) {
 	}{
 		{
 			name:       "all done",
-			phases:     []phase{{"A", done(0), ok}, {"B", done(time.Hour), ok}, {"C", done(time.Minute), ok}},
+			phases:     []phase{ph("A", done(0)), ph("B", done(time.Hour)), ph("C", done(time.Minute))},
 			wantReady:  metav1.ConditionTrue,
 			wantReason: v1.ReasonSynced,
 			wantByType: map[string]metav1.ConditionStatus{"A": metav1.ConditionTrue, "B": metav1.ConditionTrue, "C": metav1.ConditionTrue},
@@ -135,12 +140,21 @@ func TestPhasesRollUpIntoReady(t *testing.T) {
 		},
 		{
 			name:       "the second fails",
-			phases:     []phase{{"A", done(0), ok}, {"B", fail(&secretConflictError{name: "x"}), ok}, {"C", done(0), ok}},
+			phases:     []phase{ph("A", done(0)), ph("B", fail(&secretConflictError{name: "x"})), ph("C", done(0))},
 			wantReady:  metav1.ConditionFalse,
 			wantReason: v1.ReasonSecretConflict,
 			wantByType: map[string]metav1.ConditionStatus{"A": metav1.ConditionTrue, "B": metav1.ConditionFalse, "C": metav1.ConditionUnknown},
 			// The failure's schedule, not A's.
 			wantRequeue: secretConflictRetry,
+		},
+		{
+			name:   "the second is pending on a person",
+			phases: []phase{ph("A", done(0)), waiting, ph("C", done(time.Minute))},
+			// Ready stays True and says what is pending; the later phase still ran.
+			wantReady:   metav1.ConditionTrue,
+			wantReason:  v1.ReasonConsentPending,
+			wantByType:  map[string]metav1.ConditionStatus{"A": metav1.ConditionTrue, "B": metav1.ConditionFalse, "C": metav1.ConditionTrue},
+			wantRequeue: time.Minute,
 		},
 	}
 	for _, c := range cases {

@@ -261,6 +261,26 @@ type AppRegistrationSpec struct {
 	// +optional
 	GroupMembershipClaims GroupMembershipClaims `json:"groupMembershipClaims,omitempty"`
 
+	// permissions are the API permissions the application asks for, per resource and by name
+	// (requiredResourceAccess, the portal's "API permissions"). The operator resolves the names to
+	// IDs from each resource's service principal. Entra ID accepts at most 50 resources and 400
+	// permissions in all.
+	// +optional
+	// +listType=map
+	// +listMapKey=resource
+	// +kubebuilder:validation:MaxItems=50
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, (q.resource == 'MicrosoftGraph' ? '00000003-0000-0000-c000-000000000000' : q.resource == 'ExchangeOnline' ? '00000002-0000-0ff1-ce00-000000000000' : q.resource.lowerAscii()) == (p.resource == 'MicrosoftGraph' ? '00000003-0000-0000-c000-000000000000' : p.resource == 'ExchangeOnline' ? '00000002-0000-0ff1-ce00-000000000000' : p.resource.lowerAscii())))",message="names a resource twice (MicrosoftGraph is 00000003-0000-0000-c000-000000000000, ExchangeOnline is 00000002-0000-0ff1-ce00-000000000000)"
+	// +kubebuilder:validation:XValidation:rule="self.map(p, (has(p.delegated) ? size(p.delegated) : 0) + (has(p.application) ? size(p.application) : 0)).sum() <= 400",message="may name at most 400 permissions in all"
+	Permissions []ResourcePermissions `json:"permissions,omitempty"`
+
+	// adminConsent asks for tenant-wide admin consent to the declared permissions: delegated ones
+	// as one grant per resource for all users, application ones as app role assignments. The
+	// operator grants it only when it runs with --consent-mode=grant and its administrator allowed
+	// each permission (--consent-allow); otherwise status.consent.adminConsentUrl says where an
+	// administrator grants it. False (the default) leaves consent to users and administrators.
+	// +optional
+	AdminConsent bool `json:"adminConsent,omitempty"`
+
 	// secret is the Kubernetes Secret the client configuration is written to.
 	// +optional
 	Secret SecretTarget `json:"secret,omitempty,omitzero"`
@@ -316,6 +336,10 @@ type AppRegistrationStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	SecretName string `json:"secretName,omitempty"`
+
+	// consent is what the operator knows of the admin consent for spec.permissions.
+	// +optional
+	Consent *ConsentStatus `json:"consent,omitempty"`
 }
 
 // Condition types of an AppRegistration. Each phase of a reconcile reports its own condition, and
@@ -378,6 +402,7 @@ const (
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Consent",type=string,JSONPath=`.status.conditions[?(@.type=="ConsentGranted")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AppRegistration struct {
 	metav1.TypeMeta `json:",inline"`

@@ -212,17 +212,7 @@ func TestInvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := validEspoCRM(fmt.Sprintf("bad-%d", i))
 			tc.breakIt(obj)
-			err := k8sClient.Create(context.Background(), obj)
-			if err == nil {
-				_ = k8sClient.Delete(context.Background(), obj)
-				t.Fatalf("the API server accepted a manifest where %s", tc.name)
-			}
-			if !apierrors.IsInvalid(err) {
-				t.Fatalf("want a 422 Invalid error, got %v", err)
-			}
-			if msg := err.Error(); !strings.Contains(msg, tc.field+":") || !strings.Contains(msg, tc.message) {
-				t.Errorf("error does not name %q with %q:\n%s", tc.field, tc.message, msg)
-			}
+			expectRefused(t, obj, tc.name, tc.field, tc.message)
 		})
 	}
 }
@@ -276,5 +266,22 @@ func TestEntraConnectionNeedsExactlyOneCredential(t *testing.T) {
 	insecure.Spec.AuthorityHost = "http://login.example.com/"
 	if err := k8sClient.Create(ctx, insecure); err == nil || !strings.Contains(err.Error(), "spec.authorityHost") {
 		t.Errorf("an http authority: %v, want a refusal naming spec.authorityHost", err)
+	}
+}
+
+// expectRefused creates obj, which breaks a rule (what), and expects the API server to refuse it
+// with a 422 naming field with message.
+func expectRefused(t *testing.T, obj *v1.AppRegistration, what, field, message string) {
+	t.Helper()
+	err := k8sClient.Create(context.Background(), obj)
+	if err == nil {
+		_ = k8sClient.Delete(context.Background(), obj)
+		t.Fatalf("the API server accepted a manifest where %s", what)
+	}
+	if !apierrors.IsInvalid(err) {
+		t.Fatalf("want a 422 Invalid error, got %v", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, field+":") || !strings.Contains(msg, message) {
+		t.Errorf("error does not name %q with %q:\n%s", field, message, msg)
 	}
 }

@@ -122,8 +122,8 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.logf("emulator up: tenant %s, operator application %s", r.emulator.creds.Tenants[0].TenantID, r.emulator.creds.Tenants[0].ClientID)
-	r.logf("starting the operator: %s --authority-host=%s --graph-endpoint=%s --ca-bundle=%s (identity in AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
-		r.cfg.Manager, r.emulator.creds.AuthorityHost, r.emulator.creds.GraphBaseURL, r.emulator.caFile)
+	r.logf("starting the operator: %s --authority-host=%s --graph-endpoint=%s --ca-bundle=%s --consent-mode=grant --consent-allow=%s (identity in AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
+		r.cfg.Manager, r.emulator.creds.AuthorityHost, r.emulator.creds.GraphBaseURL, r.emulator.caFile, demoConsentAllow)
 	if r.manager, err = startManager(ctx, r.cfg, r.dir, r.emulator, r.dir.file("operator.kubeconfig"), childEnv()); err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (r *runner) summarize(ctx context.Context, kc kubectl, appliedAt time.Time)
 		rep.secretErr = c.Get(ctx, client.ObjectKey{Namespace: rd.obj.Namespace, Name: rep.secretName()}, &secret)
 		if rep.secretErr == nil {
 			rep.secret = secret.Data
-			rep.proofs = secretproof.Run(ctx, proofClient, secret.Data, secretproof.Provers)
+			rep.proofs = secretproof.Run(ctx, proofClient, secret.Data, proversFor(rd.obj))
 		}
 		writeReport(r.out, rep)
 		fmt.Fprintln(r.out)

@@ -28,6 +28,9 @@ func startManager(ctx context.Context, cfg Config, run *runDir, emu *emulator, k
 		"--authority-host=" + emu.creds.AuthorityHost,
 		"--graph-endpoint=" + emu.creds.GraphBaseURL,
 		"--ca-bundle=" + emu.caFile,
+		// The emulator's operator holds the consent roles; the allow-list keeps grants to the samples'.
+		"--consent-mode=grant",
+		"--consent-allow=" + demoConsentAllow,
 		"--health-probe-bind-address=" + probeAddr,
 		// The demo reads no metrics; serving them would take one more port.
 		"--metrics-bind-address=0",

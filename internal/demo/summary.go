@@ -85,6 +85,7 @@ func writeReport(w io.Writer, r sampleReport) {
 	fmt.Fprintf(w, "  display name     %s\n", r.obj.Spec.DisplayName)
 	fmt.Fprintf(w, "  application ID   %s\n", r.obj.Status.AppID)
 	fmt.Fprintf(w, "  tenant ID        %s\n", r.obj.Status.TenantID)
+	writeConsent(w, r.obj)
 	if r.secretErr != nil {
 		fmt.Fprintf(w, "  Secret %s/%s: %v\n", r.obj.Namespace, r.secretName(), r.secretErr)
 		return

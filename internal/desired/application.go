@@ -19,6 +19,8 @@ func UniqueName(uid string) string { return uniqueNamePrefix + uid }
 
 // Application is the application registration the spec describes. Every managed field is set: what
 // the spec leaves out is the Entra default, so a value someone added in the portal is removed.
+// RequiredResourceAccess is the exception: the spec names permissions, Entra wants IDs, so the
+// caller sets it from RequiredResourceAccess once the names are resolved.
 func Application(spec entrav1alpha1.AppRegistrationSpec) graph.Application {
 	app := graph.Application{
 		DisplayName:           spec.DisplayName,
@@ -96,6 +98,8 @@ func fieldEqual(f graph.Field, d, o graph.Application) bool {
 			sameClaims(d.OptionalClaims.SAML2Token, o.OptionalClaims.SAML2Token)
 	case graph.FieldAPI:
 		return d.AccessTokenVersion == 0 || d.AccessTokenVersion == o.AccessTokenVersion
+	case graph.FieldRequiredResourceAccess:
+		return sameAccess(d.RequiredResourceAccess, o.RequiredResourceAccess)
 	case graph.FieldGroupMembershipClaims:
 		// Graph reports a new application's groupMembershipClaims as null, which means None.
 		return orNone(d.GroupMembershipClaims) == orNone(o.GroupMembershipClaims)

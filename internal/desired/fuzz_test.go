@@ -9,7 +9,8 @@ import (
 )
 
 // FuzzDiff checks the two properties a resync depends on: an application compared with itself in
-// another order needs no write, and any added redirect URI is noticed.
+// another order (redirect URIs, claims, permission resources) needs no write, and any added
+// redirect URI is noticed.
 func FuzzDiff(f *testing.F) {
 	f.Add("https://a.example.com/cb https://b.example.com/cb", "email upn", "https://evil.example.com/")
 	f.Add("", "", "x")
@@ -19,9 +20,16 @@ func FuzzDiff(f *testing.F) {
 		for _, n := range strings.Fields(claimNames) {
 			app.OptionalClaims.IDToken = append(app.OptionalClaims.IDToken, graph.OptionalClaim{Name: n, AdditionalProperties: []string{"b", "a"}})
 		}
+		// The same words serve as permission IDs of two resources.
+		app.RequiredResourceAccess = []graph.ResourceAccess{
+			{ResourceAppID: "00000003-0000-0000-c000-000000000000", ScopeIDs: strings.Fields(uris), RoleIDs: strings.Fields(claimNames)},
+			{ResourceAppID: "00000002-0000-0ff1-ce00-000000000000", RoleIDs: strings.Fields(uris)},
+		}
 		shuffled := app
 		shuffled.Web.RedirectURIs = slices.Clone(app.Web.RedirectURIs)
 		slices.Reverse(shuffled.Web.RedirectURIs)
+		shuffled.RequiredResourceAccess = slices.Clone(app.RequiredResourceAccess)
+		slices.Reverse(shuffled.RequiredResourceAccess)
 		shuffled.OptionalClaims.IDToken = slices.Clone(app.OptionalClaims.IDToken)
 		slices.Reverse(shuffled.OptionalClaims.IDToken)
 		if d := Diff(app, shuffled); len(d) != 0 {

@@ -22,7 +22,8 @@
 //     it requires, the finer rule Graph applies) and one pipeline that authenticates, checks the
 //     route's roles, locks, finds, checks visibility and answers; the handlers hold the rest.
 //   - identity: discovery, JWKS, the token endpoint and its client assertions (certificate and
-//     federated), authorize, logout, userinfo, token signing, and the sign-in sessions.
+//     federated), authorize, admin consent (a seeded Global Administrator accepts it), logout,
+//     userinfo, token signing, and the sign-in sessions.
 //   - faults: latency, replication lag, throttling token buckets, injected 5xx, 409 on concurrent
 //     writes, a stalled token endpoint, and the request counters.
 //

@@ -45,4 +45,7 @@ type Client interface {
 	TenantID() string
 	Applications
 	ServicePrincipals
+	Resources
+	DelegatedGrants
+	AppRoleAssignments
 }

@@ -20,6 +20,8 @@ type Application struct {
 	GroupMembershipClaims  string
 	// AccessTokenVersion is api.requestedAccessTokenVersion; 0 leaves it as it is.
 	AccessTokenVersion int32
+	// RequiredResourceAccess are the API permissions the application declares, per resource.
+	RequiredResourceAccess []ResourceAccess
 }
 
 // Web is the application's web platform: redirect URIs and front-channel settings.
@@ -63,10 +65,13 @@ const (
 	// FieldAPI is written as {"api": {"requestedAccessTokenVersion": N}} only: Graph merges the
 	// properties of api it is given and keeps the rest (exposed scopes, pre-authorized apps).
 	FieldAPI Field = "api"
+	// FieldRequiredResourceAccess is the application's declared API permissions, written whole.
+	FieldRequiredResourceAccess Field = "requiredResourceAccess"
 )
 
 // ManagedFields are all fields the operator writes, in a stable order.
 var ManagedFields = []Field{
 	FieldDisplayName, FieldSignInAudience, FieldWeb, FieldSPA, FieldPublicClient,
 	FieldIsFallbackPublicClient, FieldOptionalClaims, FieldGroupMembershipClaims, FieldAPI,
+	FieldRequiredResourceAccess,
 }

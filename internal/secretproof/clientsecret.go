@@ -38,47 +38,70 @@ type accessTokenClaims struct {
 	AuthorizedParty string `json:"azp"`
 	Audience        string `json:"aud"`
 	Expiry          int64  `json:"exp"`
+	// Roles are the application permissions the token carries.
+	Roles []string `json:"roles"`
 }
 
 func proveClientSecret(ctx context.Context, client *http.Client, secret map[string][]byte) (string, error) {
-	tenantID := string(secret[secretdata.KeyTenantID])
 	clientID := string(secret[secretdata.KeyClientID])
-	cc := clientcredentials.Config{
-		ClientID:     clientID,
-		ClientSecret: string(secret[KeyClientSecret]),
-		TokenURL:     string(secret[secretdata.KeyTokenEndpoint]),
-		// The application asks for a token to itself: that needs no API permission or consent, so
-		// it proves the secret alone. Entra signs such tokens with the tenant's published keys
-		// (unlike Graph's), so the signature can be checked too.
-		Scopes:    []string{clientID + "/.default"},
-		AuthStyle: oauth2.AuthStyleInParams,
-	}
-	token, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
+	// The application asks for a token to itself: that needs no API permission or consent, so it
+	// proves the secret alone. Entra signs such tokens with the tenant's published keys (unlike
+	// Graph's), so the signature can be checked too.
+	token, err := clientCredentialsToken(ctx, client, secret, clientID+"/.default")
 	if err != nil {
-		return "", fmt.Errorf("client credentials token from %s: %w", secretdata.KeyTokenEndpoint, err)
+		return "", err
 	}
 	keySet := oidc.NewRemoteKeySet(oidc.ClientContext(ctx, client), string(secret[secretdata.KeyJWKSURI]))
-	payload, err := keySet.VerifySignature(ctx, token.AccessToken)
+	payload, err := keySet.VerifySignature(ctx, token)
 	if err != nil {
 		return "", fmt.Errorf("the access token's signature does not verify with %s: %w", secretdata.KeyJWKSURI, err)
 	}
-	var claims accessTokenClaims
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		return "", fmt.Errorf("decoding the access token's claims: %w", err)
-	}
-	if claims.TenantID != tenantID {
-		return "", fmt.Errorf("the access token's tid %q is not %s %q", claims.TenantID, secretdata.KeyTenantID, tenantID)
-	}
-	issuedTo := claims.AuthorizedParty
-	if issuedTo == "" {
-		issuedTo = claims.AppID
-	}
-	if issuedTo != clientID {
-		return "", fmt.Errorf("the access token was issued to %q, not %s %q", issuedTo, secretdata.KeyClientID, clientID)
+	claims, err := issuedToTheSecretsClient(payload, secret)
+	if err != nil {
+		return "", err
 	}
 	if claims.Audience != clientID {
 		return "", fmt.Errorf("the access token's aud %q is not the application %q", claims.Audience, clientID)
 	}
 	validFor := time.Until(time.Unix(claims.Expiry, 0)).Round(time.Minute)
 	return fmt.Sprintf("token issued to AZURE_CLIENT_ID by OIDC_TOKEN_ENDPOINT, signed by a JWKS key, valid for %s", validFor), nil
+}
+
+// clientCredentialsToken gets an access token for scope with the Secret's client secret from the
+// Secret's token endpoint.
+func clientCredentialsToken(ctx context.Context, client *http.Client, secret map[string][]byte, scope string) (string, error) {
+	cc := clientcredentials.Config{
+		ClientID:     string(secret[secretdata.KeyClientID]),
+		ClientSecret: string(secret[KeyClientSecret]),
+		TokenURL:     string(secret[secretdata.KeyTokenEndpoint]),
+		Scopes:       []string{scope},
+		AuthStyle:    oauth2.AuthStyleInParams,
+	}
+	token, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
+	if err != nil {
+		return "", fmt.Errorf("client credentials token from %s: %w", secretdata.KeyTokenEndpoint, err)
+	}
+	return token.AccessToken, nil
+}
+
+// issuedToTheSecretsClient decodes an access token's claims and checks that it was issued in the
+// Secret's tenant to the Secret's client.
+func issuedToTheSecretsClient(payload []byte, secret map[string][]byte) (accessTokenClaims, error) {
+	tenantID := string(secret[secretdata.KeyTenantID])
+	clientID := string(secret[secretdata.KeyClientID])
+	var claims accessTokenClaims
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return claims, fmt.Errorf("decoding the access token's claims: %w", err)
+	}
+	if claims.TenantID != tenantID {
+		return claims, fmt.Errorf("the access token's tid %q is not %s %q", claims.TenantID, secretdata.KeyTenantID, tenantID)
+	}
+	issuedTo := claims.AuthorizedParty
+	if issuedTo == "" {
+		issuedTo = claims.AppID
+	}
+	if issuedTo != clientID {
+		return claims, fmt.Errorf("the access token was issued to %q, not %s %q", issuedTo, secretdata.KeyClientID, clientID)
+	}
+	return claims, nil
 }

@@ -27,7 +27,8 @@ type Prover struct {
 //   - a client secret (AZURE_CLIENT_SECRET) must yield a client-credentials token.
 //
 // Provers for a certificate (tls.crt/tls.key, a client-assertion token) and for the CRM formats'
-// own keys belong here when the operator writes them.
+// own keys belong here when the operator writes them. Proofs that depend on what one object
+// declares, such as GraphRoles (the consented application permissions), are added per object.
 var Provers = []Prover{discoveryProver, clientSecretProver}
 
 // Result is the outcome of one Prover against one Secret.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -179,5 +180,41 @@ func TestAProverRunsOnlyWithEveryKeyItNeeds(t *testing.T) {
 	}
 	if ran != 1 {
 		t.Errorf("the proof ran %d times, want once (only when both keys are there)", ran)
+	}
+}
+
+func TestGraphRolesProofComparesTheTokensRolesWithTheConsent(t *testing.T) {
+	f := newFixture(t)
+	secret := f.with(secretproof.KeyClientSecret, f.clientSecret)
+	// The fixture's client is the emulator's operator application, consented these three roles.
+	held := []string{"DelegatedPermissionGrant.ReadWrite.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"}
+	cases := []struct {
+		name    string
+		want    []string
+		wantErr string
+	}{
+		{"exactly the consented roles, in any order", held, ""},
+		{"a consented role missing from the token", append(slices.Clone(held), "User.Read.All"), "want the consented"},
+		{"a role in the token that was not consented", held[:2], "carries roles [AppRoleAssignment.ReadWrite.All Application.ReadWrite.All DelegatedPermissionGrant.ReadWrite.All]"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := secretproof.GraphRoles(c.want)
+			r := secretproof.Run(context.Background(), f.client, secret, []secretproof.Prover{p})[0]
+			switch {
+			case c.wantErr == "" && !r.Passed():
+				t.Fatalf("proof failed: %v (missing %v)", r.Err, r.Missing)
+			case c.wantErr == "" && !strings.Contains(r.Detail, "AppRoleAssignment.ReadWrite.All"):
+				t.Errorf("detail %q does not name the roles", r.Detail)
+			case c.wantErr != "" && (r.Err == nil || !strings.Contains(r.Err.Error(), c.wantErr)):
+				t.Errorf("err = %v, want one containing %q", r.Err, c.wantErr)
+			}
+			if r.Err != nil && strings.Contains(r.Err.Error(), f.clientSecret) {
+				t.Error("the error holds the client secret")
+			}
+		})
+	}
+	if r := secretproof.Run(context.Background(), f.client, f.secret, []secretproof.Prover{secretproof.GraphRoles(held)})[0]; r.Applied() {
+		t.Error("the roles proof ran on a Secret without AZURE_CLIENT_SECRET")
 	}
 }

@@ -111,6 +111,7 @@ func (d *Directory) seed() error {
 		d.users = append(d.users, User{
 			ID: uuid.NewString(), UserPrincipalName: upn, Mail: upn,
 			DisplayName: u.given + " " + u.surname, GivenName: u.given, Surname: u.surname,
+			GlobalAdministrator: u.admin,
 		})
 	}
 	clientID, secret, err := tx.addClient("Entra SSO operator", operatorRoles, at)

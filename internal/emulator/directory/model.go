@@ -308,4 +308,9 @@ type User struct {
 	DisplayName       string `json:"displayName"`
 	GivenName         string `json:"givenName"`
 	Surname           string `json:"surname"`
+
+	// GlobalAdministrator is whether the user holds the Global Administrator directory role, which
+	// admin consent requires. (Graph lists directory roles under /users/{id}/memberOf, which the
+	// emulator does not serve.)
+	GlobalAdministrator bool `json:"-"`
 }

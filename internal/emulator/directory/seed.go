@@ -72,12 +72,16 @@ var operatorRoles = []string{
 	RoleDelegatedPermissionGrantRWAll,
 }
 
-// seedUsers are the test users every tenant gets; the authorize endpoint
-// signs in the first unless login_hint names another.
-var seedUsers = []struct{ alias, given, surname string }{
-	{"adele", "Adele", "Vance"},
-	{"alex", "Alex", "Wilber"},
-	{"megan", "Megan", "Bowen"},
+// seedUsers are the test users every tenant gets; the authorize and admin consent endpoints sign
+// in the first unless login_hint names another. The first is the tenant's Global Administrator, so
+// an admin consent URL opened as it is works; the others are ordinary users.
+var seedUsers = []struct {
+	alias, given, surname string
+	admin                 bool
+}{
+	{"adele", "Adele", "Vance", true},
+	{"alex", "Alex", "Wilber", false},
+	{"megan", "Megan", "Bowen", false},
 }
 
 func scopesFrom(defs []permissionDef, kind string) []PermissionScope {

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/directory"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/odata"
 )
@@ -50,7 +48,7 @@ func createGrant(c *call) (reply, *odata.Error) {
 		}
 	}
 	gr := &directory.OAuth2PermissionGrant{
-		ID: grantID(), ClientID: in.ClientID, ConsentType: in.ConsentType, PrincipalID: in.PrincipalID,
+		ID: directory.NewGrantID(), ClientID: in.ClientID, ConsentType: in.ConsentType, PrincipalID: in.PrincipalID,
 		ResourceID: in.ResourceID, Scope: normalizeScope(in.Scope),
 	}
 	c.tx.AddGrant(gr, c.now)
@@ -92,11 +90,6 @@ func patchGrant(c *call) (reply, *odata.Error) {
 func deleteGrant(c *call) (reply, *odata.Error) {
 	c.tx.DeleteGrant(c.grant.ID)
 	return noContent()
-}
-
-// grantID mimics Graph's opaque base64url grant IDs.
-func grantID() string {
-	return strings.ReplaceAll(uuid.NewString()+uuid.NewString()[:8], "-", "")
 }
 
 func normalizeScope(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -33,19 +33,8 @@ const (
 // and redirects with a code, but only to a redirect URI the application has
 // registered. Anything it cannot redirect safely is shown as an error page.
 func (p *Platform) serveAuthorize(w http.ResponseWriter, r *http.Request, seg string, t *directory.Directory) {
-	q, ok := p.browserForm(w, r, "authorize")
+	q, t, a, ok := p.browserClient(w, r, "authorize", seg, t)
 	if !ok {
-		return
-	}
-	clientID := q.Get("client_id")
-	t, oerr := p.clientTenant(t, clientID, seg)
-	if oerr != nil {
-		writeErrorPage(w, r, oerr)
-		return
-	}
-	a, ok := t.ApplicationByAppID(clientID)
-	if !ok {
-		writeErrorPage(w, r, errUnknownClient(clientID, t.ID()))
 		return
 	}
 	redirectURI := q.Get("redirect_uri")
@@ -80,18 +69,10 @@ func (p *Platform) serveAuthorize(w http.ResponseWriter, r *http.Request, seg st
 		fail(oauthInvalidRequest, 501491, "Invalid code_challenge_method: use S256 or plain.")
 		return
 	}
-	users := t.Users()
-	user := users[0]
-	if hint := q.Get("login_hint"); hint != "" {
-		i := slices.IndexFunc(users, func(u directory.User) bool {
-			return strings.EqualFold(u.UserPrincipalName, hint) || strings.EqualFold(u.Mail, hint) || strings.EqualFold(u.ID, hint)
-		})
-		if i < 0 {
-			writeErrorPage(w, r, &oauthError{status: http.StatusBadRequest, err: oauthInvalidRequest, code: 50034,
-				desc: fmt.Sprintf("The user account %s does not exist in the %s directory. To sign into this application, the account must be added to the directory.", hint, t.ID())})
-			return
-		}
-		user = users[i]
+	user, oerr := signedInUser(t, q.Get("login_hint"))
+	if oerr != nil {
+		writeErrorPage(w, r, oerr)
+		return
 	}
 	code := p.sessions.codes.issue(authCode{
 		session:     session{tenantID: t.ID(), clientID: a.AppID, userID: user.ID, scope: scope, expires: p.clock().Add(authCodeLifetime)},
@@ -109,6 +90,29 @@ func (p *Platform) browserForm(w http.ResponseWriter, r *http.Request, op string
 	}
 	p.faults.CountOperation(op)
 	return r.Form, true
+}
+
+// browserClient starts an endpoint a browser visits for a client (authorize, admin consent): it
+// parses the parameters, counts the request under op, and finds the tenant and the application
+// client_id names. What it cannot find is shown as an error page, since there is no registered
+// redirect URI to return to yet.
+func (p *Platform) browserClient(w http.ResponseWriter, r *http.Request, op, seg string, t *directory.Directory) (url.Values, *directory.Directory, directory.Application, bool) {
+	q, ok := p.browserForm(w, r, op)
+	if !ok {
+		return nil, nil, directory.Application{}, false
+	}
+	clientID := q.Get("client_id")
+	t, oerr := p.clientTenant(t, clientID, seg)
+	if oerr != nil {
+		writeErrorPage(w, r, oerr)
+		return nil, nil, directory.Application{}, false
+	}
+	a, ok := t.ApplicationByAppID(clientID)
+	if !ok {
+		writeErrorPage(w, r, errUnknownClient(clientID, t.ID()))
+		return nil, nil, directory.Application{}, false
+	}
+	return q, t, a, true
 }
 
 // isRegisteredRedirect requires an exact match with a web, SPA or public

@@ -1,8 +1,8 @@
 // Package identity is the Entra emulator's Microsoft identity platform (v2.0 endpoints): OpenID
 // Connect discovery, the JWKS, the token endpoint (client credentials with a secret, a certificate
 // or a federated client assertion; authorization code with PKCE; refresh token), the
-// authorization endpoint that signs in a seeded test user without a browser, logout, and
-// userinfo. It signs every token and verifies the access tokens Graph receives. Sign-in sessions
+// authorization and admin consent endpoints that sign in a seeded test user without a browser,
+// logout, and userinfo. It signs every token and verifies the access tokens Graph receives. Sign-in sessions
 // (authorization codes, refresh tokens) live here, apart from the directory.
 package identity
 
@@ -156,6 +156,8 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.serveToken(w, r, seg, tenant)
 	case "oauth2/v2.0/authorize", "oauth2/authorize":
 		p.serveAuthorize(w, r, seg, tenant)
+	case "v2.0/adminconsent":
+		p.serveAdminConsent(w, r, seg, tenant)
 	case "oauth2/v2.0/logout", "oauth2/logout":
 		p.serveLogout(w, r, tenant)
 	case "oauth2/v2.0/devicecode":

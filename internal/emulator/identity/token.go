@@ -217,14 +217,9 @@ func resolveScope(tx *directory.Tx, tenantID, scope string) (resolvedScope, *oau
 			out.oidc = append(out.oidc, sc)
 			continue
 		}
-		ident, name := graphAudience, sc
-		if i := strings.LastIndex(sc, "/"); i > 0 {
-			ident, name = sc[:i], sc[i+1:]
-		}
-		sp := tx.ServicePrincipalByIdentifier(ident)
-		if sp == nil {
-			return out, &oauthError{status: http.StatusBadRequest, err: oauthInvalidResource, code: 500011,
-				desc: fmt.Sprintf("The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", ident, tenantID)}
+		ident, name, sp, oerr := scopeResource(tx, tenantID, sc)
+		if oerr != nil {
+			return out, oerr
 		}
 		if out.resource != nil && out.resource.ID != sp.ID {
 			return out, &oauthError{status: http.StatusBadRequest, err: oauthInvalidScope, code: 28000,
@@ -239,6 +234,21 @@ func resolveScope(tx *directory.Tx, tenantID, scope string) (resolvedScope, *oau
 	}
 	out.audience = audienceFor(tx, out.resource, resourceID)
 	return out, nil
+}
+
+// scopeResource splits one scope into its resource identifier and permission name (a scope without
+// a resource prefix, such as User.Read, is Microsoft Graph's) and finds the resource's service
+// principal.
+func scopeResource(tx *directory.Tx, tenantID, scope string) (ident, name string, sp *directory.ServicePrincipal, oerr *oauthError) {
+	ident, name = graphAudience, scope
+	if i := strings.LastIndex(scope, "/"); i > 0 {
+		ident, name = scope[:i], scope[i+1:]
+	}
+	if sp = tx.ServicePrincipalByIdentifier(ident); sp == nil {
+		return ident, name, nil, &oauthError{status: http.StatusBadRequest, err: oauthInvalidResource, code: 500011,
+			desc: fmt.Sprintf("The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", ident, tenantID)}
+	}
+	return ident, name, sp, nil
 }
 
 // audienceFor is the aud of an access token for a resource: Graph's and Exchange's well-known

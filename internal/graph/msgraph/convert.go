@@ -40,6 +40,8 @@ func toSDKApplication(app graph.Application, fields []graph.Field) models.Applic
 			out.SetOptionalClaims(oc)
 		case graph.FieldGroupMembershipClaims:
 			out.SetGroupMembershipClaims(ptr(app.GroupMembershipClaims))
+		case graph.FieldRequiredResourceAccess:
+			out.SetRequiredResourceAccess(toSDKResourceAccess(app.RequiredResourceAccess))
 		case graph.FieldAPI:
 			if app.AccessTokenVersion != 0 {
 				api := models.NewApiApplication()
@@ -118,6 +120,7 @@ func fromSDKApplication(in models.Applicationable) graph.Application {
 	if p := in.GetPublicClient(); p != nil {
 		out.PublicClientRedirectURIs = slices.Clone(p.GetRedirectUris())
 	}
+	out.RequiredResourceAccess = fromSDKResourceAccess(in.GetRequiredResourceAccess())
 	if oc := in.GetOptionalClaims(); oc != nil {
 		out.OptionalClaims = graph.OptionalClaims{
 			IDToken:     fromSDKClaims(oc.GetIdToken()),
