@@ -45,4 +45,6 @@ type Client interface {
 	TenantID() string
 	Applications
 	ServicePrincipals
+	Credentials
+	FederatedCredentials
 }

@@ -38,10 +38,13 @@ const (
 	// KindAuthentication means no token could be had for Graph (bad credentials, unreachable or silent
 	// authority).
 	KindAuthentication
+	// KindPolicy means an app management policy of the tenant (or of the application) refused a
+	// credential: its type, or its lifetime. Only the spec or the policy can change that.
+	KindPolicy
 )
 
 var kindNames = [...]string{"Unknown", "NotFound", "Forbidden", "BadRequest", "Throttled", "Conflict",
-	"ReplicationLag", "Unavailable", "Authentication"}
+	"ReplicationLag", "Unavailable", "Authentication", "Policy"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -137,7 +140,7 @@ func (e *Error) Summary() string {
 			fmt.Fprintf(&b, " (%s)", e.Code)
 		}
 		switch e.Kind {
-		case KindBadRequest:
+		case KindBadRequest, KindPolicy:
 			if e.Message != "" {
 				b.WriteString(": ")
 				b.WriteString(truncate(e.Message, maxGraphMessage))
@@ -203,6 +206,8 @@ func Classify(status int, code, message string, details ...string) Kind {
 		return KindConflict
 	case status == http.StatusBadRequest && isReplicationLag(append(details, code), message):
 		return KindReplicationLag
+	case status == http.StatusBadRequest && strings.HasSuffix(code, appPolicyCodeSuffix):
+		return KindPolicy
 	case status == http.StatusBadRequest:
 		return KindBadRequest
 	case status >= 500 || status == 0:
@@ -210,6 +215,10 @@ func Classify(status int, code, message string, details ...string) Kind {
 	}
 	return KindUnknown
 }
+
+// appPolicyCodeSuffix ends the codes of Graph's refusals by an app management policy:
+// CredentialTypeNotAllowedAsPerAppPolicy, CredentialInvalidLifetimeAsPerAppPolicy.
+const appPolicyCodeSuffix = "AsPerAppPolicy"
 
 // isReplicationLag recognizes Graph's answer to creating a service principal for an application that
 // has not replicated yet: 400 Request_BadRequest with the detail code NoBackingApplicationObject and

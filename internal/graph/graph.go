@@ -20,6 +20,12 @@ type Application struct {
 	GroupMembershipClaims  string
 	// AccessTokenVersion is api.requestedAccessTokenVersion; 0 leaves it as it is.
 	AccessTokenVersion int32
+
+	// PasswordCredentials and KeyCredentials are read with the application, so that a resync of
+	// credentials that need nothing costs no extra request. The operator never writes them as
+	// fields of the application (see Credentials).
+	PasswordCredentials []PasswordCredential
+	KeyCredentials      []KeyCredential
 }
 
 // Web is the application's web platform: redirect URIs and front-channel settings.
