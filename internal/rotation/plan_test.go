@@ -92,13 +92,13 @@ func TestDecide(t *testing.T) {
 			remove: []string{"orphan:" + string(ReasonOrphan)}, add: true,
 		},
 		{
-			name: "the intent of a credential that did reach the Secret does not remove it",
-			in:   Input{Now: t0.Add(time.Hour), Declared: true, Policy: policy, Credentials: []Credential{cur}, Published: "cur", Intent: "aa"},
+			name:    "the intent of a credential that did reach the Secret does not remove it",
+			in:      Input{Now: t0.Add(time.Hour), Declared: true, Policy: policy, Credentials: []Credential{cur}, Published: "cur", Intent: "aa"},
 			current: "cur", renewAt: t0.Add(120 * day), wakeAt: t0.Add(120 * day),
 		},
 		{
-			name: "without its intent an orphan is treated as a previous credential and goes after the overlap",
-			in:   Input{Now: t0.Add(2 * time.Hour), Declared: true, Policy: policy, Credentials: []Credential{cur, orphan}, Published: "cur"},
+			name:    "without its intent an orphan is treated as a previous credential and goes after the overlap",
+			in:      Input{Now: t0.Add(2 * time.Hour), Declared: true, Policy: policy, Credentials: []Credential{cur, orphan}, Published: "cur"},
 			current: "cur", keep: []string{"orphan"}, renewAt: t0.Add(120 * day), wakeAt: t0.Add(day),
 		},
 		{
@@ -142,9 +142,9 @@ func TestDecide(t *testing.T) {
 			keep: []string{"cur"}, add: true, wakeAt: t0.Add(180 * day),
 		},
 		{
-			name:      "personal accounts allow two secrets: the portal's and the current leave no room",
-			in:        Input{Now: t0.Add(120 * day), Declared: true, Policy: policy, Credentials: []Credential{foreign("p", t0, t0.Add(300*day)), cur}, Published: "cur", Limit: 2},
-			current:   "cur", overLimit: true, renewAt: t0.Add(120 * day), wakeAt: t0.Add(180 * day),
+			name:    "personal accounts allow two secrets: the portal's and the current leave no room",
+			in:      Input{Now: t0.Add(120 * day), Declared: true, Policy: policy, Credentials: []Credential{foreign("p", t0, t0.Add(300*day)), cur}, Published: "cur", Limit: 2},
+			current: "cur", overLimit: true, renewAt: t0.Add(120 * day), wakeAt: t0.Add(180 * day),
 		},
 		{
 			name:   "under the limit with nothing published, the oldest unpublished credential makes room",
