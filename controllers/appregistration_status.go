@@ -74,6 +74,35 @@ func (e *tenantMismatchError) Error() string {
 	return msg
 }
 
+// credentialLimitError says the application holds as many credentials of a kind as Entra allows and
+// the ones in the way are not the operator's to remove.
+type credentialLimitError struct {
+	kind  string
+	limit int
+}
+
+func (e *credentialLimitError) Error() string {
+	return fmt.Sprintf("the application holds %d %ss, the most Entra ID allows for an application that admits personal Microsoft accounts, "+
+		"and the operator may remove only the ones it made; remove a %s made elsewhere to let it rotate", e.limit, e.kind, e.kind)
+}
+
+// certificateUnavailableError says the kubernetes.io/tls Secret the spec names holds no usable
+// certificate.
+type certificateUnavailableError struct{ name, why string }
+
+func (e *certificateUnavailableError) Error() string {
+	return fmt.Sprintf("the certificate Secret %s named by spec.credentials.certificate.secretRef cannot be used: %s", e.name, e.why)
+}
+
+// federatedConflictError says a declared federated credential's issuer and subject are already
+// those of a credential the operator did not make.
+type federatedConflictError struct{ name, other string }
+
+func (e *federatedConflictError) Error() string {
+	return fmt.Sprintf("federated credential %s has the issuer and subject of the application's federated credential %s, "+
+		"which the operator did not make; Entra ID allows one credential per issuer and subject: remove %s or change the spec", e.name, e.other, e.other)
+}
+
 // outcome is what a failed phase means for the object: the Ready reason and message users see, and
 // what the controller does next.
 type outcome struct {
@@ -100,6 +129,9 @@ func (r *AppRegistrationReconciler) classify(err error) outcome {
 		conflict    *secretConflictError
 		mismatch    *statusMismatchError
 		tenant      *tenantMismatchError
+		limit       *credentialLimitError
+		unavailable *certificateUnavailableError
+		federated   *federatedConflictError
 		ge          *graph.Error
 	)
 	if errors.As(err, &ge) {
@@ -117,6 +149,16 @@ func (r *AppRegistrationReconciler) classify(err error) outcome {
 		o.reason, o.requeueAfter = entrav1alpha1.ReasonStatusMismatch, mismatchRetry
 	case errors.As(err, &tenant):
 		o.reason, o.requeueAfter = entrav1alpha1.ReasonTenantMismatch, r.resyncAfter()
+	case errors.As(err, &limit):
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonCredentialLimit, r.resyncAfter()
+	case errors.As(err, &unavailable):
+		// The Secret's own watch brings the object back as soon as it is created or renewed.
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonCertificateUnavailable, r.resyncAfter()
+	case errors.As(err, &federated):
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonInvalidSpec, r.resyncAfter()
+	case kind == graph.KindPolicy:
+		// Only a change of the spec or of the policy helps: no retry loop, a look at the resync.
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonAppManagementPolicy, r.resyncAfter()
 	case kind == graph.KindForbidden:
 		o.reason, o.backoff = entrav1alpha1.ReasonPermissionDenied, true
 	case kind == graph.KindBadRequest:

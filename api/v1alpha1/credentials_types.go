@@ -192,9 +192,10 @@ type FederatedCredential struct {
 	// +kubebuilder:validation:items:MaxLength=600
 	Audiences []string `json:"audiences,omitempty"`
 
-	// description is shown in the Azure portal.
+	// description is shown in the Azure portal, after the "[entra-sso-operator]" mark by which the
+	// operator knows the credentials it manages.
 	// +optional
-	// +kubebuilder:validation:MaxLength=600
+	// +kubebuilder:validation:MaxLength=579
 	Description string `json:"description,omitempty"`
 }
 

@@ -139,12 +139,16 @@ func (e *Error) Summary() string {
 		if e.Code != "" {
 			fmt.Fprintf(&b, " (%s)", e.Code)
 		}
+		// Graph's message names the refused property, or the policy that refused a credential:
+		// what a user needs to fix the spec.
+		if (e.Kind == KindBadRequest || e.Kind == KindPolicy) && e.Message != "" {
+			b.WriteString(": ")
+			b.WriteString(truncate(e.Message, maxGraphMessage))
+		}
 		switch e.Kind {
-		case KindBadRequest, KindPolicy:
-			if e.Message != "" {
-				b.WriteString(": ")
-				b.WriteString(truncate(e.Message, maxGraphMessage))
-			}
+		case KindPolicy:
+			b.WriteString("; an app management policy of the tenant or the application forbids this credential: " +
+				"change the credential's spec to fit the policy, or ask an administrator to change the policy")
 		case KindForbidden:
 			perm := e.Permission
 			if perm == "" {

@@ -14,17 +14,13 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
 )
 
-// KeyClientSecret is where a Secret carries the application's client secret: the name azidentity's
-// EnvironmentCredential reads.
-const KeyClientSecret = "AZURE_CLIENT_SECRET"
-
 // clientSecretProver signs in as the application with its client secret (the OAuth 2.0 client
 // credentials grant a CRM's background jobs use) and checks that the token is really the
 // application's: signed by a key of the Secret's JWKS, for the Secret's tenant and client ID.
 var clientSecretProver = Prover{
 	Name: "client credentials with AZURE_CLIENT_SECRET",
 	Needs: []string{
-		secretdata.KeyTenantID, secretdata.KeyClientID, KeyClientSecret,
+		secretdata.KeyTenantID, secretdata.KeyClientID, secretdata.KeyClientSecret,
 		secretdata.KeyTokenEndpoint, secretdata.KeyJWKSURI,
 	},
 	Prove: proveClientSecret,
@@ -45,7 +41,7 @@ func proveClientSecret(ctx context.Context, client *http.Client, secret map[stri
 	clientID := string(secret[secretdata.KeyClientID])
 	cc := clientcredentials.Config{
 		ClientID:     clientID,
-		ClientSecret: string(secret[KeyClientSecret]),
+		ClientSecret: string(secret[secretdata.KeyClientSecret]),
 		TokenURL:     string(secret[secretdata.KeyTokenEndpoint]),
 		// The application asks for a token to itself: that needs no API permission or consent, so
 		// it proves the secret alone. Entra signs such tokens with the tenant's published keys

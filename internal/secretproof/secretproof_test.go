@@ -87,14 +87,14 @@ func TestTodaysSecretProvesDiscoveryAndSkipsTheClientSecret(t *testing.T) {
 		t.Errorf("discovery detail %q does not say what was checked", d.Detail)
 	}
 	cs := resultOf(t, results, clientSecret)
-	if cs.Applied() || cs.Passed() || len(cs.Missing) != 1 || cs.Missing[0] != secretproof.KeyClientSecret {
+	if cs.Applied() || cs.Passed() || len(cs.Missing) != 1 || cs.Missing[0] != secretdata.KeyClientSecret {
 		t.Errorf("client secret proof on a Secret without a secret: applied=%v missing=%v", cs.Applied(), cs.Missing)
 	}
 }
 
 func TestClientSecretProofGetsAVerifiedToken(t *testing.T) {
 	f := newFixture(t)
-	results := secretproof.Run(context.Background(), f.client, f.with(secretproof.KeyClientSecret, f.clientSecret), secretproof.Provers)
+	results := secretproof.Run(context.Background(), f.client, f.with(secretdata.KeyClientSecret, f.clientSecret), secretproof.Provers)
 	for _, r := range results {
 		if !r.Passed() {
 			t.Errorf("%s: err=%v missing=%v", r.Prover, r.Err, r.Missing)
@@ -111,7 +111,7 @@ func TestClientSecretProofGetsAVerifiedToken(t *testing.T) {
 func TestClientSecretProofFailsOnAWrongSecret(t *testing.T) {
 	f := newFixture(t)
 	wrong := "not-" + f.clientSecret
-	r := resultOf(t, secretproof.Run(context.Background(), f.client, f.with(secretproof.KeyClientSecret, wrong), secretproof.Provers), clientSecret)
+	r := resultOf(t, secretproof.Run(context.Background(), f.client, f.with(secretdata.KeyClientSecret, wrong), secretproof.Provers), clientSecret)
 	if r.Passed() || r.Err == nil {
 		t.Fatal("a wrong client secret passed the proof")
 	}
