@@ -252,7 +252,10 @@ func (r *AppRegistrationReconciler) patchStatus(ctx context.Context, s *scope) e
 	}
 	before := s.obj.DeepCopy()
 	before.Status = *s.statusBefore
-	if err := r.Status().Patch(ctx, s.obj, client.MergeFrom(before)); err != nil {
+	// The patch is sent from a copy: decoding the server's answer into s.obj would replace the
+	// status structs a phase in flight still holds pointers to (the credentials phase records an
+	// intent mid-reconcile and goes on writing the same status).
+	if err := r.Status().Patch(ctx, s.obj.DeepCopy(), client.MergeFrom(before)); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("writing the status: %w", err))
 	}
 	s.statusBefore = s.obj.Status.DeepCopy()
