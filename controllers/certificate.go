@@ -75,8 +75,9 @@ func (r *AppRegistrationReconciler) ensureCertificate(ctx context.Context, s *sc
 			}
 		},
 	}
-	if s.certificate != nil {
-		k.secretKeyID = s.certificate.KeyID
+	k.answered = func(request string) { s.certificate.RotationRequest = request }
+	if pub := s.certificate; pub != nil {
+		k.secretKeyID, k.handled = pub.KeyID, pub.RotationRequest
 	}
 	switch {
 	case spec == nil:
@@ -278,14 +279,17 @@ func publishedCertificate(secret *corev1.Secret) *secretdata.Certificate {
 	if keyID == "" || len(certPEM) == 0 || len(keyPEM) == 0 {
 		return nil
 	}
+	request := secret.Annotations[secretdata.AnnotationCertificateRotation]
 	pair, err := certificate.Parse(certPEM, keyPEM)
 	if err != nil {
 		// Kept as it is, so a Secret edited by hand is not emptied; publishedKey finds it is not
 		// the registered certificate and a new one replaces it.
-		return &secretdata.Certificate{KeyID: keyID, CertPEM: certPEM, KeyPEM: keyPEM,
+		return &secretdata.Certificate{KeyID: keyID, CertPEM: certPEM, KeyPEM: keyPEM, RotationRequest: request,
 			CombinedPEM: secret.Data[secretdata.KeyCombinedPEM], Thumbprint: string(secret.Data[secretdata.KeyCertificateThumbprint])}
 	}
-	return certificateData(keyID, pair)
+	out := certificateData(keyID, pair)
+	out.RotationRequest = request
+	return out
 }
 
 func keyByKeyID(list []graph.KeyCredential, keyID string) (graph.KeyCredential, bool) {

@@ -68,8 +68,9 @@ func (r *AppRegistrationReconciler) ensureClientSecret(ctx context.Context, s *s
 			k.in.Limit = personalAccountSecretLimit
 		}
 	}
+	k.answered = func(request string) { s.clientSecret.RotationRequest = request }
 	if pub := s.clientSecret; pub != nil {
-		k.secretKeyID = pub.KeyID
+		k.secretKeyID, k.handled = pub.KeyID, pub.RotationRequest
 		// The Secret holds the credential only if its value is that credential's: Graph's hint is its
 		// first characters. A value edited by hand is replaced, not trusted.
 		if p, ok := passwordByKeyID(s.app.PasswordCredentials, pub.KeyID); ok && p.Hint != "" && strings.HasPrefix(pub.Value, p.Hint) {
@@ -90,7 +91,7 @@ func publishedClientSecret(secret *corev1.Secret) *secretdata.ClientSecret {
 	if value == "" || keyID == "" {
 		return nil
 	}
-	return &secretdata.ClientSecret{KeyID: keyID, Value: value}
+	return &secretdata.ClientSecret{KeyID: keyID, Value: value, RotationRequest: secret.Annotations[secretdata.AnnotationClientSecretRotation]}
 }
 
 func passwordByKeyID(list []graph.PasswordCredential, keyID string) (graph.PasswordCredential, bool) {

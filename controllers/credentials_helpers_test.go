@@ -31,7 +31,19 @@ import (
 // offsetClock is real time plus an offset a test moves forward. The operator's requeues run in real
 // time, so after a jump to just before a renewal the operator's own RequeueAfter wakes it for the
 // renewal: what proves it schedules itself, without a test waiting months.
-type offsetClock struct{ offset atomic.Int64 }
+type offsetClock struct {
+	offset atomic.Int64
+	// jumps waits for a workload's sign-in in progress, so an assertion signed at one time is not
+	// presented after a jump of days: real workloads sign and present within a second.
+	jumps sync.RWMutex
+}
+
+// steady runs fn with no jump in between.
+func (c *offsetClock) steady(fn func()) {
+	c.jumps.RLock()
+	defer c.jumps.RUnlock()
+	fn()
+}
 
 func (c *offsetClock) Now() time.Time                  { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *offsetClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
@@ -39,6 +51,8 @@ func (c *offsetClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 // jumpTo moves the clock so that it reads t now; it never goes back.
 func (c *offsetClock) jumpTo(t *testing.T, to time.Time) {
 	t.Helper()
+	c.jumps.Lock()
+	defer c.jumps.Unlock()
 	d := time.Until(to)
 	if d < time.Duration(c.offset.Load()) {
 		t.Fatalf("the clock would go back to %v", to)

@@ -95,6 +95,11 @@ type credentialKind struct {
 	in rotation.Input
 	// secretKeyID is the key ID the Secret names, verified or not, to recognize replication lag.
 	secretKeyID string
+	// handled is the rotate annotation's value the Secret records as answered.
+	handled string
+	// answered records, on the credential just added, the rotate annotation's value it answers,
+	// so the Secret carries it from the same write as the value.
+	answered func(request string)
 	// rotatable says the rotate annotation applies (not to a certificate someone else renews).
 	rotatable bool
 	// remove removes marked credentials from the application.
@@ -120,7 +125,9 @@ func (r *AppRegistrationReconciler) rotate(ctx context.Context, s *scope, k cred
 	request := s.obj.Annotations[entrav1alpha1.RotateAnnotation]
 	in := k.in
 	in.Now, in.Intent = s.now, st.PendingNonce
-	in.Rotate = k.rotatable && request != "" && request != st.RotationRequest
+	// Whether a request was answered is read from the Secret, read afresh from the API server and
+	// written with the credential; status may come from a cache that has not seen the last write.
+	in.Rotate = k.rotatable && request != "" && request != k.handled
 	plan := rotation.Decide(in)
 
 	if err := r.removeCredentials(ctx, s, k, plan.Remove); err != nil {
@@ -132,7 +139,7 @@ func (r *AppRegistrationReconciler) rotate(ctx context.Context, s *scope, k cred
 	}
 	if plan.Add {
 		replaced := plan.Current
-		added, err := r.addCredential(ctx, s, k, st)
+		added, err := r.addCredential(ctx, s, k, st, request)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -181,7 +188,7 @@ func (r *AppRegistrationReconciler) removeCredentials(ctx context.Context, s *sc
 // Graph sees the add and into the new credential's display name, so that if the operator dies
 // before the Secret holds the value, the next reconcile finds the orphan and removes it. The new
 // value is written to the Secret at once.
-func (r *AppRegistrationReconciler) addCredential(ctx context.Context, s *scope, k credentialKind, st *entrav1alpha1.CredentialStatus) (rotation.Credential, error) {
+func (r *AppRegistrationReconciler) addCredential(ctx context.Context, s *scope, k credentialKind, st *entrav1alpha1.CredentialStatus, request string) (rotation.Credential, error) {
 	nonce := rotation.NewNonce()
 	st.PendingNonce = nonce
 	if err := r.patchStatus(ctx, s); err != nil {
@@ -194,6 +201,7 @@ func (r *AppRegistrationReconciler) addCredential(ctx context.Context, s *scope,
 		}
 		return rotation.Credential{}, err
 	}
+	k.answered(request)
 	if err := r.writeSecret(ctx, s); err != nil {
 		// The intent stays on record: the next reconcile removes the credential nobody holds.
 		return rotation.Credential{}, fmt.Errorf("writing the new %s to the Secret: %w", k.name, err)

@@ -209,7 +209,9 @@ func TestGeneratedCertificateRotatesWithoutDowntime(t *testing.T) {
 			return "", false, ""
 		}
 		pairs.put(keyID, p)
-		ok, detail := certificateWorks(server, tn, string(data[secretdata.KeyClientID]), p, clk.Now())
+		var ok bool
+		var detail string
+		clk.steady(func() { ok, detail = certificateWorks(server, tn, string(data[secretdata.KeyClientID]), p, clk.Now()) })
 		return keyID, ok, detail
 	})
 	workload.waitUsed(t, c1)

@@ -121,7 +121,7 @@ func mergeAnnotations(current, ours map[string]string) map[string]string {
 	if out == nil {
 		out = map[string]string{}
 	}
-	for _, k := range []string{secretdata.AnnotationClientSecretKeyID, secretdata.AnnotationCertificateKeyID} {
+	for _, k := range secretdata.CredentialAnnotations {
 		delete(out, k)
 	}
 	maps.Copy(out, ours)

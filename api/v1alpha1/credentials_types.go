@@ -23,8 +23,10 @@ import (
 // RotateAnnotation, set to any new value, makes the operator rotate the client secret and the
 // generated certificate now, with the usual overlap: `kubectl annotate appreg NAME
 // entra.sso-operator.io/rotate-credentials="$(date +%s)" --overwrite`. The operator records the value
-// it handled in status instead of removing the annotation, so a GitOps tool that keeps the
-// annotation in the manifest does not trigger a rotation on every sync.
+// it handled beside the new credential in the output Secret (and in status) instead of removing the
+// annotation, so a GitOps tool that keeps the annotation in the manifest does not trigger a
+// rotation on every sync. A request made while a previous credential is still in its overlap waits
+// for the overlap to end.
 const RotateAnnotation = "entra.sso-operator.io/rotate-credentials"
 
 // Credentials are what the application authenticates with. The operator creates them, writes them

@@ -42,7 +42,17 @@ const (
 const (
 	AnnotationClientSecretKeyID = "entra.sso-operator.io/client-secret-key-id"
 	AnnotationCertificateKeyID  = "entra.sso-operator.io/certificate-key-id"
+	// AnnotationClientSecretRotation and AnnotationCertificateRotation record the value of the
+	// AppRegistration's rotate annotation the credential in the Secret answered. Kept here, beside
+	// the credential and written with it, so a reconcile that reads a stale copy of the object's
+	// status cannot rotate twice for one request.
+	AnnotationClientSecretRotation = "entra.sso-operator.io/client-secret-rotation-request"
+	AnnotationCertificateRotation  = "entra.sso-operator.io/certificate-rotation-request"
 )
+
+// CredentialAnnotations are every annotation of the Secret the operator owns.
+var CredentialAnnotations = []string{AnnotationClientSecretKeyID, AnnotationCertificateKeyID,
+	AnnotationClientSecretRotation, AnnotationCertificateRotation}
 
 // Input is what the Secret is rendered from.
 type Input struct {
@@ -59,6 +69,8 @@ type Input struct {
 type ClientSecret struct {
 	KeyID string
 	Value string
+	// RotationRequest is the rotate annotation's value this secret answered, if any.
+	RotationRequest string
 }
 
 // Certificate is a certificate credential in the forms the Secret carries.
@@ -67,6 +79,8 @@ type Certificate struct {
 	// CertPEM and KeyPEM are the certificate chain and the private key; CombinedPEM is both.
 	CertPEM, KeyPEM, CombinedPEM []byte
 	Thumbprint                   string
+	// RotationRequest is the rotate annotation's value this certificate answered, if any.
+	RotationRequest string
 }
 
 // Render returns the Secret's data in the Generic layout: the tenant's identifiers and endpoints,
@@ -104,11 +118,17 @@ func Render(in Input) map[string][]byte {
 // Secret does not hold has no annotation.
 func Annotations(in Input) map[string]string {
 	out := map[string]string{}
-	if in.ClientSecret != nil {
-		out[AnnotationClientSecretKeyID] = in.ClientSecret.KeyID
+	if cs := in.ClientSecret; cs != nil {
+		out[AnnotationClientSecretKeyID] = cs.KeyID
+		if cs.RotationRequest != "" {
+			out[AnnotationClientSecretRotation] = cs.RotationRequest
+		}
 	}
-	if in.Certificate != nil {
-		out[AnnotationCertificateKeyID] = in.Certificate.KeyID
+	if c := in.Certificate; c != nil {
+		out[AnnotationCertificateKeyID] = c.KeyID
+		if c.RotationRequest != "" {
+			out[AnnotationCertificateRotation] = c.RotationRequest
+		}
 	}
 	return out
 }

@@ -62,7 +62,7 @@ func TestRenderCredentials(t *testing.T) {
 	if len(Annotations(in)) != 0 {
 		t.Errorf("annotations without credentials: %v", Annotations(in))
 	}
-	in.ClientSecret = &ClientSecret{KeyID: "k1", Value: "abc8Q~secret"}
+	in.ClientSecret = &ClientSecret{KeyID: "k1", Value: "abc8Q~secret", RotationRequest: "monday"}
 	in.Certificate = &Certificate{KeyID: "k2", CertPEM: []byte("cert"), KeyPEM: []byte("key"), CombinedPEM: []byte("key\ncert"), Thumbprint: "AB"}
 	got := Render(in)
 	want := map[string]string{KeyClientSecret: "abc8Q~secret", KeyTLSCert: "cert", KeyTLSKey: "key", KeyCombinedPEM: "key\ncert", KeyCertificateThumbprint: "AB"}
@@ -71,8 +71,12 @@ func TestRenderCredentials(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
-	if a := Annotations(in); a[AnnotationClientSecretKeyID] != "k1" || a[AnnotationCertificateKeyID] != "k2" {
+	a := Annotations(in)
+	if a[AnnotationClientSecretKeyID] != "k1" || a[AnnotationCertificateKeyID] != "k2" || a[AnnotationClientSecretRotation] != "monday" {
 		t.Errorf("annotations = %v", a)
+	}
+	if _, ok := a[AnnotationCertificateRotation]; ok {
+		t.Error("a certificate that answered no rotation request records one")
 	}
 	if KeyClientSecret != "AZURE_CLIENT_SECRET" {
 		t.Error("azidentity reads the client secret from AZURE_CLIENT_SECRET")
