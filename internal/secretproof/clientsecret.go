@@ -37,7 +37,6 @@ type accessTokenClaims struct {
 }
 
 func proveClientSecret(ctx context.Context, client *http.Client, secret map[string][]byte) (string, error) {
-	tenantID := string(secret[secretdata.KeyTenantID])
 	clientID := string(secret[secretdata.KeyClientID])
 	cc := clientcredentials.Config{
 		ClientID:     clientID,
@@ -53,8 +52,16 @@ func proveClientSecret(ctx context.Context, client *http.Client, secret map[stri
 	if err != nil {
 		return "", fmt.Errorf("client credentials token from %s: %w", secretdata.KeyTokenEndpoint, err)
 	}
+	return verifyAppToken(ctx, client, secret, token.AccessToken)
+}
+
+// verifyAppToken checks that an access token the application got for itself is really the
+// application's: signed by a key of the Secret's JWKS, for the Secret's tenant and client ID.
+func verifyAppToken(ctx context.Context, client *http.Client, secret map[string][]byte, accessToken string) (string, error) {
+	tenantID := string(secret[secretdata.KeyTenantID])
+	clientID := string(secret[secretdata.KeyClientID])
 	keySet := oidc.NewRemoteKeySet(oidc.ClientContext(ctx, client), string(secret[secretdata.KeyJWKSURI]))
-	payload, err := keySet.VerifySignature(ctx, token.AccessToken)
+	payload, err := keySet.VerifySignature(ctx, accessToken)
 	if err != nil {
 		return "", fmt.Errorf("the access token's signature does not verify with %s: %w", secretdata.KeyJWKSURI, err)
 	}
