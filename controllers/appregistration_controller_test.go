@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -173,15 +174,7 @@ func TestCreateYieldsOneApplicationServicePrincipalAndSecret(t *testing.T) {
 	if data(secretdata.KeyTenantID) != tenant.ID() || data(secretdata.KeyClientID) != app.AppID {
 		t.Errorf("Secret IDs = %s/%s", data(secretdata.KeyTenantID), data(secretdata.KeyClientID))
 	}
-	res, err := srv.HTTPClient().Get(data(secretdata.KeyDiscoveryURL))
-	if err != nil {
-		t.Fatalf("fetching the discovery document the Secret names: %v", err)
-	}
-	defer res.Body.Close()
-	var doc map[string]any
-	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil || res.StatusCode != 200 {
-		t.Fatalf("discovery document: %d %v", res.StatusCode, err)
-	}
+	doc := fetchJSON(t, data(secretdata.KeyDiscoveryURL))
 	for key, field := range map[string]string{
 		secretdata.KeyIssuer:                      "issuer",
 		secretdata.KeyAuthorizationEndpoint:       "authorization_endpoint",
@@ -198,6 +191,25 @@ func TestCreateYieldsOneApplicationServicePrincipalAndSecret(t *testing.T) {
 	if data(secretdata.KeyAuthorityHost) != srv.AuthorityHost() {
 		t.Errorf("AZURE_AUTHORITY_HOST = %q, want %q", data(secretdata.KeyAuthorityHost), srv.AuthorityHost())
 	}
+}
+
+// fetchJSON GETs a JSON document from the emulator, failing the test unless it answers 200.
+func fetchJSON(t *testing.T, target string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatalf("fetching %s: %v", target, err)
+	}
+	defer res.Body.Close()
+	var doc map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %v", target, res.StatusCode, err)
+	}
+	return doc
 }
 
 func TestSpecChangesReachEntraAndDriftIsReverted(t *testing.T) {

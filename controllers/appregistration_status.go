@@ -129,9 +129,6 @@ func (r *AppRegistrationReconciler) classify(err error) outcome {
 		conflict    *secretConflictError
 		mismatch    *statusMismatchError
 		tenant      *tenantMismatchError
-		limit       *credentialLimitError
-		unavailable *certificateUnavailableError
-		federated   *federatedConflictError
 		ge          *graph.Error
 	)
 	if errors.As(err, &ge) {
@@ -149,16 +146,11 @@ func (r *AppRegistrationReconciler) classify(err error) outcome {
 		o.reason, o.requeueAfter = entrav1alpha1.ReasonStatusMismatch, mismatchRetry
 	case errors.As(err, &tenant):
 		o.reason, o.requeueAfter = entrav1alpha1.ReasonTenantMismatch, r.resyncAfter()
-	case errors.As(err, &limit):
-		o.reason, o.requeueAfter = entrav1alpha1.ReasonCredentialLimit, r.resyncAfter()
-	case errors.As(err, &unavailable):
-		// The Secret's own watch brings the object back as soon as it is created or renewed.
-		o.reason, o.requeueAfter = entrav1alpha1.ReasonCertificateUnavailable, r.resyncAfter()
-	case errors.As(err, &federated):
-		o.reason, o.requeueAfter = entrav1alpha1.ReasonInvalidSpec, r.resyncAfter()
-	case kind == graph.KindPolicy:
-		// Only a change of the spec or of the policy helps: no retry loop, a look at the resync.
-		o.reason, o.requeueAfter = entrav1alpha1.ReasonAppManagementPolicy, r.resyncAfter()
+	case credentialReason(err) != "":
+		// Only a change of the spec, of a policy or of what someone else made helps: no retry
+		// loop, a look at the resync. A referenced certificate's Secret brings the object back by
+		// its own watch as soon as it is created or renewed.
+		o.reason, o.requeueAfter = credentialReason(err), r.resyncAfter()
 	case kind == graph.KindForbidden:
 		o.reason, o.backoff = entrav1alpha1.ReasonPermissionDenied, true
 	case kind == graph.KindBadRequest:
@@ -186,6 +178,27 @@ func (r *AppRegistrationReconciler) classify(err error) outcome {
 		o.reason, o.backoff = entrav1alpha1.ReasonKubernetesError, true
 	}
 	return o
+}
+
+// credentialReason is the Ready reason of a credential the spec, a policy or someone else's
+// credential stands in the way of; "" for other errors.
+func credentialReason(err error) string {
+	var (
+		limit       *credentialLimitError
+		unavailable *certificateUnavailableError
+		federated   *federatedConflictError
+	)
+	switch {
+	case errors.As(err, &limit):
+		return entrav1alpha1.ReasonCredentialLimit
+	case errors.As(err, &unavailable):
+		return entrav1alpha1.ReasonCertificateUnavailable
+	case errors.As(err, &federated):
+		return entrav1alpha1.ReasonInvalidSpec
+	case graph.KindOf(err) == graph.KindPolicy:
+		return entrav1alpha1.ReasonAppManagementPolicy
+	}
+	return ""
 }
 
 // settle records a failed reconcile in Ready and events and says what the controller does next: wait

@@ -249,12 +249,22 @@ func (c *consumer) waitUsed(t *testing.T, keyID string) {
 	})
 }
 
-// results stops the consumer and returns its failures and the credentials it used.
-func (c *consumer) results() ([]string, map[string]int) {
+// check stops the consumer and fails the test if any sign-in failed or a credential was never
+// used.
+func (c *consumer) check(t *testing.T, keyIDs ...string) {
+	t.Helper()
 	c.finish()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]string(nil), c.failures...), c.used
+	if len(c.failures) > 0 {
+		t.Errorf("the workload failed to sign in %d times: %v", len(c.failures), c.failures[:min(3, len(c.failures))])
+	}
+	for _, k := range keyIDs {
+		if c.used[k] == 0 {
+			t.Errorf("the workload never signed in with %s", k)
+		}
+	}
+	t.Logf("the workload signed in %v times, %d failures", c.used, len(c.failures))
 }
 
 // conditionMessage reads one condition of an object.
@@ -267,15 +277,15 @@ func conditionOf(t *testing.T, obj *v1.AppRegistration, conditionType string) *m
 	return meta.FindStatusCondition(got.Status.Conditions, conditionType)
 }
 
-// annotate sets an annotation on an object, as kubectl annotate --overwrite does.
-func annotate(t *testing.T, obj *v1.AppRegistration, key, value string) {
+// requestRotation sets the rotate annotation, as kubectl annotate --overwrite does.
+func requestRotation(t *testing.T, obj *v1.AppRegistration, value string) {
 	t.Helper()
 	cur := &v1.AppRegistration{}
 	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(obj), cur); err != nil {
 		t.Fatal(err)
 	}
 	patch := client.MergeFrom(cur.DeepCopy())
-	metav1.SetMetaDataAnnotation(&cur.ObjectMeta, key, value)
+	metav1.SetMetaDataAnnotation(&cur.ObjectMeta, v1.RotateAnnotation, value)
 	if err := k8sClient.Patch(context.Background(), cur, patch); err != nil {
 		t.Fatal(err)
 	}

@@ -250,7 +250,7 @@ func TestFederatedCredentialsFollowTheSpec(t *testing.T) {
 // TestAnAppManagementPolicyIsReportedByNameAndNothingIsHalfApplied: a tenant policy that caps
 // client secret lifetimes below the spec stops a rotation with Ready=False AppManagementPolicy and
 // the policy's name; the current secret stays on the application and in the Secret and works; the
-// operator does not retry in a loop. A policy forbidding secrets stops a new object the same way.
+// operator does not retry in a loop.
 func TestAnAppManagementPolicyIsReportedByNameAndNothingIsHalfApplied(t *testing.T) {
 	server, tn, opts := dedicatedEmulator(t, nil)
 	startManager(t, opts)
@@ -276,7 +276,7 @@ func TestAnAppManagementPolicyIsReportedByNameAndNothingIsHalfApplied(t *testing
 	}); err != nil {
 		t.Fatal(err)
 	}
-	annotate(t, obj, v1.RotateAnnotation, "after the policy")
+	requestRotation(t, obj, "after the policy")
 	waitFor(t, "Ready=False AppManagementPolicy naming the policy", func() (bool, string) {
 		_, c := readyCondition(t, client.ObjectKeyFromObject(obj))
 		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == v1.ReasonAppManagementPolicy &&
@@ -310,8 +310,14 @@ func TestAnAppManagementPolicyIsReportedByNameAndNothingIsHalfApplied(t *testing
 	if n := server.Counters().ByOperation["application.addPassword"] - attempts; n > 1 {
 		t.Errorf("%d more addPassword attempts after one reconcile, want at most one", n)
 	}
+}
 
-	// Forbidding client secrets stops a new object the same way.
+// TestAPolicyForbiddingSecretsStopsANewObject: a tenant policy that forbids client secrets stops a
+// new object with AppManagementPolicy, Graph's code and the policy's name, and its application
+// holds no secret.
+func TestAPolicyForbiddingSecretsStopsANewObject(t *testing.T) {
+	_, tn, opts := dedicatedEmulator(t, nil)
+	startManager(t, opts)
 	if err := tn.SetDefaultAppManagementPolicy(emulator.TenantAppManagementPolicy{
 		DisplayName: "Contoso no secrets", IsEnabled: true,
 		ApplicationRestrictions: emulator.AppManagementConfiguration{PasswordCredentials: []emulator.CredentialRestriction{
@@ -320,9 +326,9 @@ func TestAnAppManagementPolicyIsReportedByNameAndNothingIsHalfApplied(t *testing
 	}); err != nil {
 		t.Fatal(err)
 	}
-	fresh := espoCRM(obj.Namespace, "forbidden")
+	fresh := espoCRM(newNamespace(t), "forbidden")
 	fresh.Spec.Credentials = &v1.Credentials{ClientSecret: &v1.ClientSecretCredential{}}
-	if err := k8sClient.Create(ctx, fresh); err != nil {
+	if err := k8sClient.Create(context.Background(), fresh); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "Ready=False AppManagementPolicy for the new object", func() (bool, string) {
@@ -360,7 +366,7 @@ func TestCredentialsTheOperatorDidNotMakeAreLeftAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	annotate(t, obj, v1.RotateAnnotation, "with a stranger present")
+	requestRotation(t, obj, "with a stranger present")
 	waitForEvent(t, obj, "CredentialRotated", "client secret")
 	cur := &v1.AppRegistration{}
 	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), cur); err != nil {
@@ -465,7 +471,7 @@ func TestTheRotateAnnotationIsHandledOnce(t *testing.T) {
 	if n := srv.Counters().ByOperation["application.addPassword"] - adds; n != 0 {
 		t.Errorf("an annotation handled at creation rotated %d more times", n)
 	}
-	annotate(t, obj, v1.RotateAnnotation, "2026-02-01")
+	requestRotation(t, obj, "2026-02-01")
 	waitForEvent(t, obj, "CredentialRotated", "client secret")
 	waitIdle(t)
 	if n := srv.Counters().ByOperation["application.addPassword"] - adds; n != 1 {

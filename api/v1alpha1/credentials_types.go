@@ -20,8 +20,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// RotateAnnotation, set to any new value, makes the operator rotate the client secret and the
-// generated certificate now, with the usual overlap: `kubectl annotate appreg NAME
+// RotateAnnotation is the one-shot annotation that, set to any new value, makes the operator rotate
+// the client secret and the generated certificate now, with the usual overlap: `kubectl annotate appreg NAME
 // entra.sso-operator.io/rotate-credentials="$(date +%s)" --overwrite`. The operator records the value
 // it handled beside the new credential in the output Secret (and in status) instead of removing the
 // annotation, so a GitOps tool that keeps the annotation in the manifest does not trigger a

@@ -47,25 +47,32 @@ func TestGenerateParseAndDescribe(t *testing.T) {
 			if c.keyType == KeyTypeRSA && (err != nil || len(certs) != 1 || key == nil) {
 				t.Errorf("azidentity cannot read the combined PEM: %v", err)
 			}
-			proof, err := p.Proof("object-id", now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			claims := jwt.MapClaims{}
-			tok, err := jwt.ParseWithClaims(proof, claims, func(*jwt.Token) (any, error) { return p.Leaf.PublicKey, nil },
-				jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithAudience(legacyGraphAudience), jwt.WithIssuer("object-id"))
-			if err != nil || tok.Method.Alg() != c.alg {
-				t.Fatalf("proof does not verify: %v (alg %v)", err, tok.Method.Alg())
-			}
-			nbf, _ := claims.GetNotBefore()
-			exp, _ := claims.GetExpirationTime()
-			if nbf == nil || exp == nil || exp.Sub(nbf.Time) > 10*time.Minute {
-				t.Errorf("proof lifetime %v..%v, Graph allows at most ten minutes", nbf, exp)
-			}
-			if tok.Header["x5t"] == nil || tok.Header["x5t#S256"] == nil {
-				t.Errorf("proof header %v names no thumbprint", tok.Header)
-			}
+			checkProof(t, p, c.alg)
 		})
+	}
+}
+
+// checkProof verifies an addKey proof as Graph does: signed by the certificate with alg, for the
+// legacy audience, issued by the object ID, valid at most ten minutes, naming its certificate.
+func checkProof(t *testing.T, p Pair, alg string) {
+	t.Helper()
+	proof, err := p.Proof("object-id", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := jwt.MapClaims{}
+	tok, err := jwt.ParseWithClaims(proof, claims, func(*jwt.Token) (any, error) { return p.Leaf.PublicKey, nil },
+		jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithAudience(legacyGraphAudience), jwt.WithIssuer("object-id"))
+	if err != nil || tok.Method.Alg() != alg {
+		t.Fatalf("proof does not verify: %v (alg %v)", err, tok.Method.Alg())
+	}
+	nbf, _ := claims.GetNotBefore()
+	exp, _ := claims.GetExpirationTime()
+	if nbf == nil || exp == nil || exp.Sub(nbf.Time) > 10*time.Minute {
+		t.Errorf("proof lifetime %v..%v, Graph allows at most ten minutes", nbf, exp)
+	}
+	if tok.Header["x5t"] == nil || tok.Header["x5t#S256"] == nil {
+		t.Errorf("proof header %v names no thumbprint", tok.Header)
 	}
 }
 

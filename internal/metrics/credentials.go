@@ -12,6 +12,15 @@ const (
 	KindCertificate  = "certificate"
 )
 
+// The labels of the credential metrics: the AppRegistration and the kind of credential.
+const (
+	labelNamespace = "namespace"
+	labelName      = "name"
+	labelKind      = "kind"
+)
+
+var credentialLabels = []string{labelNamespace, labelName, labelKind}
+
 // The credential gauges, named after cert-manager's certmanager_certificate_*_timestamp_seconds so
 // the same alerts carry over: alert when expiration minus time() is small, or when renewal lies in
 // the past (a renewal the operator could not do).
@@ -19,11 +28,11 @@ var (
 	CredentialExpiration = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "entra_sso_operator_credential_expiration_timestamp_seconds",
 		Help: "When the current credential of an AppRegistration expires, in Unix seconds.",
-	}, []string{"namespace", "name", "kind"})
+	}, credentialLabels)
 	CredentialRenewal = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "entra_sso_operator_credential_renewal_timestamp_seconds",
 		Help: "When the operator will replace the current credential of an AppRegistration, in Unix seconds; 0 when it follows a certificate someone else renews.",
-	}, []string{"namespace", "name", "kind"})
+	}, credentialLabels)
 )
 
 // SetCredential records the current credential of one kind of an AppRegistration. A zero renewal
@@ -42,7 +51,7 @@ func ForgetCredential(namespace, name, kind string) {
 
 // ForgetCredentials drops every credential series of an AppRegistration that is gone.
 func ForgetCredentials(namespace, name string) {
-	labels := prometheus.Labels{"namespace": namespace, "name": name}
+	labels := prometheus.Labels{labelNamespace: namespace, labelName: name}
 	CredentialExpiration.DeletePartialMatch(labels)
 	CredentialRenewal.DeletePartialMatch(labels)
 }

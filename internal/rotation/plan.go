@@ -143,25 +143,9 @@ func Decide(in Input) Plan {
 		return p
 	}
 	p.Current = findCurrent(marked, in)
-
 	for _, c := range marked {
-		switch {
-		case p.Current != nil && sameKey(c.KeyID, p.Current.KeyID):
-		case !in.Now.Before(c.End):
-			p.Remove = append(p.Remove, Removal{c, ReasonExpired})
-		case in.Intent != "" && c.nonce() == in.Intent:
-			p.Remove = append(p.Remove, Removal{c, ReasonOrphan})
-		case p.Current == nil:
-			// Nothing is published: it may still be in use by a workload that read an earlier
-			// Secret. It is kept until a new current credential exists to measure its overlap from.
-			p.Previous = append(p.Previous, Kept{Credential: c})
-		default:
-			removeAt := minTime(p.Current.Added().Add(in.Policy.KeepPrevious), c.End)
-			if in.Now.Before(removeAt) {
-				p.Previous = append(p.Previous, Kept{Credential: c, RemoveAt: removeAt})
-			} else {
-				p.Remove = append(p.Remove, Removal{c, ReasonOverlapEnded})
-			}
+		if p.Current == nil || !sameKey(c.KeyID, p.Current.KeyID) {
+			p.sortEarlier(c, in)
 		}
 	}
 	// An expired current credential is of no use to anyone.
@@ -183,6 +167,28 @@ func Decide(in Input) Plan {
 	}
 	p.WakeAt = p.wakeAt(in.Now)
 	return p
+}
+
+// sortEarlier decides about a marked credential that is not the current one: removed now (expired,
+// or an orphan of an interrupted add, or its overlap has ended) or kept through its overlap.
+func (p *Plan) sortEarlier(c Credential, in Input) {
+	switch {
+	case !in.Now.Before(c.End):
+		p.Remove = append(p.Remove, Removal{c, ReasonExpired})
+	case in.Intent != "" && c.nonce() == in.Intent:
+		p.Remove = append(p.Remove, Removal{c, ReasonOrphan})
+	case p.Current == nil:
+		// Nothing is published: it may still be in use by a workload that read an earlier Secret.
+		// It is kept until a new current credential exists to measure its overlap from.
+		p.Previous = append(p.Previous, Kept{Credential: c})
+	default:
+		removeAt := minTime(p.Current.Added().Add(in.Policy.KeepPrevious), c.End)
+		if in.Now.Before(removeAt) {
+			p.Previous = append(p.Previous, Kept{Credential: c, RemoveAt: removeAt})
+		} else {
+			p.Remove = append(p.Remove, Removal{c, ReasonOverlapEnded})
+		}
+	}
 }
 
 // decideAdd settles an add that is due: it waits for the previous credentials' overlap to end, or
