@@ -30,16 +30,11 @@ const defaultRSABits = 2048
 // added and published, and the old one removed after keepPrevious.
 func (r *AppRegistrationReconciler) ensureCertificate(ctx context.Context, s *scope) (time.Time, error) {
 	spec := declaredCredentials(s).Certificate
-	creds := make([]rotation.Credential, 0, len(s.app.KeyCredentials))
-	for _, kc := range s.app.KeyCredentials {
-		creds = append(creds, rotation.Credential{KeyID: kc.KeyID, DisplayName: kc.DisplayName, Start: kc.Start, End: kc.End})
-	}
-	if spec == nil && !hasMarked(creds) {
+	creds := rotationCredentials(s.app.KeyCredentials, func(kc graph.KeyCredential) rotation.Credential {
+		return rotation.Credential{KeyID: kc.KeyID, DisplayName: kc.DisplayName, Start: kc.Start, End: kc.End}
+	})
+	if idle(s, spec != nil, creds, metrics.KindCertificate, func(cs *entrav1alpha1.CredentialsStatus) { cs.Certificate = nil }) {
 		s.certificate = nil
-		metrics.ForgetCredential(s.obj.Namespace, s.obj.Name, metrics.KindCertificate)
-		if cs := s.obj.Status.Credentials; cs != nil {
-			cs.Certificate = nil
-		}
 		return time.Time{}, nil
 	}
 

@@ -23,16 +23,11 @@ const personalAccountSecretLimit = 2
 // made removed when none is declared. Client secrets the operator did not make are left alone.
 func (r *AppRegistrationReconciler) ensureClientSecret(ctx context.Context, s *scope) (time.Time, error) {
 	spec := declaredCredentials(s).ClientSecret
-	creds := make([]rotation.Credential, 0, len(s.app.PasswordCredentials))
-	for _, p := range s.app.PasswordCredentials {
-		creds = append(creds, rotation.Credential{KeyID: p.KeyID, DisplayName: p.DisplayName, Start: p.Start, End: p.End})
-	}
-	if spec == nil && !hasMarked(creds) {
+	creds := rotationCredentials(s.app.PasswordCredentials, func(p graph.PasswordCredential) rotation.Credential {
+		return rotation.Credential{KeyID: p.KeyID, DisplayName: p.DisplayName, Start: p.Start, End: p.End}
+	})
+	if idle(s, spec != nil, creds, metrics.KindClientSecret, func(cs *entrav1alpha1.CredentialsStatus) { cs.ClientSecret = nil }) {
 		s.clientSecret = nil
-		metrics.ForgetCredential(s.obj.Namespace, s.obj.Name, metrics.KindClientSecret)
-		if cs := s.obj.Status.Credentials; cs != nil {
-			cs.ClientSecret = nil
-		}
 		return time.Time{}, nil
 	}
 	k := credentialKind{
@@ -101,16 +96,6 @@ func passwordByKeyID(list []graph.PasswordCredential, keyID string) (graph.Passw
 		}
 	}
 	return graph.PasswordCredential{}, false
-}
-
-// hasMarked reports whether any credential is the operator's.
-func hasMarked(creds []rotation.Credential) bool {
-	for _, c := range creds {
-		if c.Marked() {
-			return true
-		}
-	}
-	return false
 }
 
 // isGone reports whether Graph answered that a credential being removed is already gone, which is

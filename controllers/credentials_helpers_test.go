@@ -89,20 +89,19 @@ func appIn(t *testing.T, tn *emulator.Tenant, obj *v1.AppRegistration) emulator.
 
 // markedPasswords and markedKeys are the key IDs of the operator's credentials on an application.
 func markedPasswords(a emulator.Application) []string {
-	var out []string
-	for _, p := range a.PasswordCredentials {
-		if _, _, ok := rotation.ParseMark(deref(p.DisplayName)); ok {
-			out = append(out, p.KeyID)
-		}
-	}
-	return out
+	return markedKeyIDs(a.PasswordCredentials, func(p emulator.PasswordCredential) (string, *string) { return p.KeyID, p.DisplayName })
 }
 
 func markedKeys(a emulator.Application) []string {
+	return markedKeyIDs(a.KeyCredentials, func(k emulator.KeyCredential) (string, *string) { return k.KeyID, k.DisplayName })
+}
+
+func markedKeyIDs[T any](creds []T, view func(T) (keyID string, displayName *string)) []string {
 	var out []string
-	for _, k := range a.KeyCredentials {
-		if _, _, ok := rotation.ParseMark(deref(k.DisplayName)); ok {
-			out = append(out, k.KeyID)
+	for _, c := range creds {
+		keyID, name := view(c)
+		if _, _, ok := rotation.ParseMark(deref(name)); ok {
+			out = append(out, keyID)
 		}
 	}
 	return out
@@ -280,15 +279,7 @@ func conditionOf(t *testing.T, obj *v1.AppRegistration, conditionType string) *m
 // requestRotation sets the rotate annotation, as kubectl annotate --overwrite does.
 func requestRotation(t *testing.T, obj *v1.AppRegistration, value string) {
 	t.Helper()
-	cur := &v1.AppRegistration{}
-	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(obj), cur); err != nil {
-		t.Fatal(err)
-	}
-	patch := client.MergeFrom(cur.DeepCopy())
-	metav1.SetMetaDataAnnotation(&cur.ObjectMeta, v1.RotateAnnotation, value)
-	if err := k8sClient.Patch(context.Background(), cur, patch); err != nil {
-		t.Fatal(err)
-	}
+	setAnnotation(t, obj, v1.RotateAnnotation, value)
 }
 
 // gaugeValue reads one credential gauge from the manager's registry; ok is false when the series

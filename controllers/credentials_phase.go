@@ -82,6 +82,28 @@ func (r *AppRegistrationReconciler) loadPublishedCredentials(ctx context.Context
 	return nil
 }
 
+// idle reports whether a kind of credential is neither declared nor left on the application, and
+// then forgets it: nothing to rotate, no series, no status.
+func idle(s *scope, declared bool, creds []rotation.Credential, metric string, forget func(*entrav1alpha1.CredentialsStatus)) bool {
+	if declared || slices.ContainsFunc(creds, rotation.Credential.Marked) {
+		return false
+	}
+	metrics.ForgetCredential(s.obj.Namespace, s.obj.Name, metric)
+	if cs := s.obj.Status.Credentials; cs != nil {
+		forget(cs)
+	}
+	return true
+}
+
+// rotationCredentials views Graph's credentials of one kind as the rotation policy sees them.
+func rotationCredentials[T any](list []T, view func(T) rotation.Credential) []rotation.Credential {
+	out := make([]rotation.Credential, 0, len(list))
+	for _, c := range list {
+		out = append(out, view(c))
+	}
+	return out
+}
+
 // credentialKind is what differs between client secrets and certificates. rotate does the rest:
 // decide, remove, add with an intent on record, publish, report.
 type credentialKind struct {
