@@ -365,6 +365,14 @@ func TestEveryObjectBecomesReadyOnceDespiteLagThrottlingErrorsAndARestart(t *tes
 	objs := []*v1.AppRegistration{crashed}
 	for i := range n - 1 {
 		o := espoCRM(ns, fmt.Sprintf("crm-%d", i))
+		if i == 0 {
+			// Credentials through the same faults: the first federated list after the create meets
+			// replication lag, adds meet 5xx and throttling.
+			o.Spec.Credentials = &v1.Credentials{
+				ClientSecret: &v1.ClientSecretCredential{},
+				Federated:    []v1.FederatedCredential{{Name: "crm", Issuer: "https://oidc.example.com", Subject: "crm"}},
+			}
+		}
 		if err := k8sClient.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
@@ -390,6 +398,12 @@ func TestEveryObjectBecomesReadyOnceDespiteLagThrottlingErrorsAndARestart(t *tes
 		}
 		if sps := servicePrincipalsFor(got.Status.AppID); sps != 1 {
 			t.Errorf("%s has %d service principals, want one", o.Name, sps)
+		}
+		if o.Spec.Credentials != nil {
+			app := appsFor(got)[0]
+			if marked := markedPasswords(app); len(marked) != 1 || len(app.FederatedIdentityCredentials) != 1 {
+				t.Errorf("%s holds secrets %v and %d federated credentials, want one of each", o.Name, marked, len(app.FederatedIdentityCredentials))
+			}
 		}
 	}
 	c := srv.Counters()

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,6 +33,10 @@ func (r *AppRegistrationReconciler) ensureCredentials(ctx context.Context, s *sc
 	var errs []error
 	for _, step := range []func(context.Context, *scope) (time.Time, error){r.ensureClientSecret, r.ensureCertificate, r.ensureFederated} {
 		at, err := step(ctx, s)
+		if errors.Is(err, graph.ErrNotFound) && s.createdApp {
+			// Created moments ago in this reconcile: the replica that answered has not seen it.
+			err = errReplicating("the new application, before its credentials can be added")
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
