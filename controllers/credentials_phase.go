@@ -75,8 +75,11 @@ func (r *AppRegistrationReconciler) loadPublishedCredentials(ctx context.Context
 	}
 	if old := s.obj.Status.SecretName; secret == nil && old != "" && old != s.obj.SecretName() {
 		// A Secret of the old name that this object does not control holds nothing of ours.
-		if secret, err = r.ownedSecret(ctx, s.obj, old); err != nil {
+		var conflict *secretConflictError
+		if secret, err = r.ownedSecret(ctx, s.obj, old); errors.As(err, &conflict) {
 			secret = nil
+		} else if err != nil {
+			return err
 		}
 	}
 	if secret == nil {
