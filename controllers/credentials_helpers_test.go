@@ -358,3 +358,18 @@ func assertNoSecretsLeaked(t *testing.T, secrets ...string) {
 func clientSecretOf(data map[string][]byte, annotations map[string]string) (string, string) {
 	return string(data[secretdata.KeyClientSecret]), annotations[secretdata.AnnotationClientSecretKeyID]
 }
+
+// changeSpec changes an object's spec with a merge patch, which the operator's own status writes
+// cannot make conflict.
+func changeSpec(t *testing.T, obj *v1.AppRegistration, change func(*v1.AppRegistration)) {
+	t.Helper()
+	cur := &v1.AppRegistration{}
+	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(obj), cur); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(cur.DeepCopy())
+	change(cur)
+	if err := k8sClient.Patch(context.Background(), cur, patch); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -226,14 +226,7 @@ func TestFederatedCredentialsFollowTheSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cur := &v1.AppRegistration{}
-	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), cur); err != nil {
-		t.Fatal(err)
-	}
-	cur.Spec.Credentials.Federated = nil
-	if err := k8sClient.Update(ctx, cur); err != nil {
-		t.Fatal(err)
-	}
+	changeSpec(t, obj, func(cur *v1.AppRegistration) { cur.Spec.Credentials.Federated = nil })
 	waitFor(t, "the undeclared federated credential to be deleted", func() (bool, string) {
 		fics := appsFor(obj)[0].FederatedIdentityCredentials
 		return len(fics) == 1 && fics[0].Name == "github", fmt.Sprint(fics)
@@ -368,14 +361,7 @@ func TestCredentialsTheOperatorDidNotMakeAreLeftAlone(t *testing.T) {
 
 	requestRotation(t, obj, "with a stranger present")
 	waitForEvent(t, obj, "CredentialRotated", "client secret")
-	cur := &v1.AppRegistration{}
-	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), cur); err != nil {
-		t.Fatal(err)
-	}
-	cur.Spec.Credentials.ClientSecret = nil
-	if err := k8sClient.Update(ctx, cur); err != nil {
-		t.Fatal(err)
-	}
+	changeSpec(t, obj, func(cur *v1.AppRegistration) { cur.Spec.Credentials.ClientSecret = nil })
 	waitFor(t, "the operator's secrets to go and the portal's to stay", func() (bool, string) {
 		creds := appsFor(obj)[0].PasswordCredentials
 		return len(creds) == 1 && creds[0].KeyID == portal.KeyID, fmt.Sprint(len(creds))

@@ -85,14 +85,12 @@ func (r *AppRegistrationReconciler) finalize(ctx context.Context, s *scope) (ctr
 // releaseCredentials removes the client secrets and certificates the operator made from an
 // application it leaves behind (deletionPolicy Orphan): their values live only in the Secret, which
 // goes with the object, so left in place they would be valid credentials nobody holds. Everything
-// else, federated credentials included, stays as it is. Status only says whether there is anything
-// to look for; which credentials go follows from their marks in Entra.
+// else, federated credentials included, stays as it is. Which credentials go follows from their
+// marks in Entra, whatever status says; an application in another tenant than the operator's is
+// out of reach, and Orphan lets the object go regardless.
 func (r *AppRegistrationReconciler) releaseCredentials(ctx context.Context, s *scope) error {
-	if cs := s.obj.Status.Credentials; cs == nil || (cs.ClientSecret == nil && cs.Certificate == nil) {
-		return nil
-	}
 	if rec := s.obj.Status.TenantID; rec != "" && !strings.EqualFold(rec, r.Graph.TenantID()) {
-		return &tenantMismatchError{recorded: rec, current: r.Graph.TenantID(), deleting: true}
+		return nil
 	}
 	app, err := r.Graph.GetApplication(ctx, s.uniqueName)
 	if errors.Is(err, graph.ErrNotFound) {

@@ -234,14 +234,9 @@ func TestGeneratedCertificateRotatesWithoutDowntime(t *testing.T) {
 	})
 
 	// Another key type makes the current certificate stale: it is replaced, with the overlap.
-	cur := &v1.AppRegistration{}
-	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), cur); err != nil {
-		t.Fatal(err)
-	}
-	cur.Spec.Credentials.Certificate.Generate.KeyType = v1.CertificateKeyECDSA
-	if err := k8sClient.Update(ctx, cur); err != nil {
-		t.Fatal(err)
-	}
+	changeSpec(t, obj, func(cur *v1.AppRegistration) {
+		cur.Spec.Credentials.Certificate.Generate.KeyType = v1.CertificateKeyECDSA
+	})
 	fourth := waitForCurrent(t, obj, certificateStatus, "an ECDSA certificate", func(k string) bool { return k != c3 })
 	workload.waitUsed(t, fourth.Current.KeyID)
 	if _, ok := pairs.get(fourth.Current.KeyID).Key.Public().(*ecdsa.PublicKey); !ok {
