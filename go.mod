@@ -6,8 +6,8 @@ require (
 	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.23.3
 	github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.15.0
 	github.com/coreos/go-oidc/v3 v3.21.0 // the Entra emulator (federated issuers) and tests only
-	github.com/golang-jwt/jwt/v5 v5.3.1 // the Entra emulator (tokens, assertions) and tests only
-	github.com/google/uuid v1.6.0 // the Entra emulator (object IDs) and tests only
+	github.com/golang-jwt/jwt/v5 v5.3.1 // addKey/removeKey proofs and client assertions (internal/certificate), the Entra emulator
+	github.com/google/uuid v1.6.0 // key IDs of new certificates, the Entra emulator (object IDs)
 	github.com/microsoft/kiota-abstractions-go v1.9.3
 	github.com/microsoft/kiota-authentication-azure-go v1.3.1
 	github.com/microsoft/kiota-http-go v1.5.4

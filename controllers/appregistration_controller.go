@@ -19,13 +19,18 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
 )
 
 // Finalizer holds an AppRegistration until its Entra application is deleted or orphaned.
@@ -91,6 +96,10 @@ type AppRegistrationReconciler struct {
 func (r *AppRegistrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &entrav1alpha1.AppRegistration{}
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Gone: its credentials' series go with it, however it went.
+			metrics.ForgetCredentials(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	// The status is written with the caller's context, so it lands even when the work timed out.
@@ -141,6 +150,20 @@ type scope struct {
 	pending []pendingNote
 	// changes lists what this reconcile changed, for the log.
 	changes []string
+
+	// secret is the output Secret as last read or written in this reconcile, nil while it does not
+	// exist; secretLoaded says whether it was read yet.
+	secret       *corev1.Secret
+	secretLoaded bool
+	// clientSecret and certificate are the credentials the Secret is to hold: loaded from it, then
+	// replaced by the credentials phase when it adds new ones.
+	clientSecret *secretdata.ClientSecret
+	certificate  *secretdata.Certificate
+	// credentialNotes describe the credentials for CredentialsReady's message.
+	credentialNotes []string
+	// releasing is set while finalizing with deletionPolicy Orphan: every credential the operator
+	// made is removed, since its value goes with the Secret.
+	releasing bool
 }
 
 func (r *AppRegistrationReconciler) newScope(obj *entrav1alpha1.AppRegistration) *scope {
@@ -179,6 +202,7 @@ func (r *AppRegistrationReconciler) phases() []phase {
 		{condition: entrav1alpha1.ConditionServicePrincipalReady, run: r.ensureServicePrincipal, ready: func(s *scope) string {
 			return "Service principal " + s.servicePrincipal.ObjectID + " exists"
 		}},
+		{condition: entrav1alpha1.ConditionCredentialsReady, run: r.ensureCredentials, ready: credentialsReadyMessage},
 		{condition: entrav1alpha1.ConditionSecretReady, run: r.publishSecret, ready: func(s *scope) string {
 			return "Secret " + s.obj.Status.SecretName + " holds the client configuration"
 		}},
@@ -276,14 +300,53 @@ func (r *AppRegistrationReconciler) resyncAfter() time.Duration {
 	return r.ResyncPeriod + jitter
 }
 
+// certificateSecretIndex indexes AppRegistrations by the kubernetes.io/tls Secret their certificate
+// is taken from.
+const certificateSecretIndex = "spec.credentials.certificate.secretRef.name"
+
 // SetupWithManager registers the reconciler. Secrets are watched by metadata only, which is enough to
-// notice an edit or deletion of an owned Secret without caching every Secret's data.
+// notice an edit or deletion of an owned Secret, or the renewal of a referenced certificate, without
+// caching every Secret's data.
 func (r *AppRegistrationReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	err := mgr.GetFieldIndexer().IndexField(context.Background(), &entrav1alpha1.AppRegistration{}, certificateSecretIndex,
+		func(o client.Object) []string {
+			if ref := referencedSecretName(o.(*entrav1alpha1.AppRegistration)); ref != "" {
+				return []string{ref}
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("indexing AppRegistrations by their certificate Secret: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&entrav1alpha1.AppRegistration{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&corev1.Secret{}, builder.OnlyMetadata).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencingCertificateSecret), builder.OnlyMetadata).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
 		Named("appregistration").
 		Complete(r)
+}
+
+// referencingCertificateSecret maps a Secret to the AppRegistrations that take their certificate
+// from it, so a certificate cert-manager renewed reaches Entra and the output Secret at once.
+func (r *AppRegistrationReconciler) referencingCertificateSecret(ctx context.Context, secret client.Object) []reconcile.Request {
+	list := &entrav1alpha1.AppRegistrationList{}
+	if err := r.List(ctx, list, client.InNamespace(secret.GetNamespace()), client.MatchingFields{certificateSecretIndex: secret.GetName()}); err != nil {
+		log.FromContext(ctx).Error(err, "Listing the AppRegistrations that use a certificate Secret", "secret", secret.GetName())
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, o := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&o)})
+	}
+	return out
+}
+
+// referencedSecretName is the kubernetes.io/tls Secret obj takes its certificate from, if any.
+func referencedSecretName(obj *entrav1alpha1.AppRegistration) string {
+	if c := obj.Spec.Credentials; c != nil && c.Certificate != nil && c.Certificate.SecretRef != nil {
+		return c.Certificate.SecretRef.Name
+	}
+	return ""
 }

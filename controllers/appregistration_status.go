@@ -74,6 +74,35 @@ func (e *tenantMismatchError) Error() string {
 	return msg
 }
 
+// credentialLimitError says the application holds as many credentials of a kind as Entra allows and
+// the ones in the way are not the operator's to remove.
+type credentialLimitError struct {
+	kind  string
+	limit int
+}
+
+func (e *credentialLimitError) Error() string {
+	return fmt.Sprintf("the application holds %d %ss, the most Entra ID allows for an application that admits personal Microsoft accounts, "+
+		"and the operator may remove only the ones it made; remove a %s made elsewhere to let it rotate", e.limit, e.kind, e.kind)
+}
+
+// certificateUnavailableError says the kubernetes.io/tls Secret the spec names holds no usable
+// certificate.
+type certificateUnavailableError struct{ name, why string }
+
+func (e *certificateUnavailableError) Error() string {
+	return fmt.Sprintf("the certificate Secret %s named by spec.credentials.certificate.secretRef cannot be used: %s", e.name, e.why)
+}
+
+// federatedConflictError says a declared federated credential's issuer and subject are already
+// those of a credential the operator did not make.
+type federatedConflictError struct{ name, other string }
+
+func (e *federatedConflictError) Error() string {
+	return fmt.Sprintf("federated credential %s has the issuer and subject of the application's federated credential %s, "+
+		"which the operator did not make; Entra ID allows one credential per issuer and subject: remove %s or change the spec", e.name, e.other, e.other)
+}
+
 // outcome is what a failed phase means for the object: the Ready reason and message users see, and
 // what the controller does next.
 type outcome struct {
@@ -95,38 +124,14 @@ type outcome struct {
 // classify turns a phase's error into its outcome.
 func (r *AppRegistrationReconciler) classify(err error) outcome {
 	o := outcome{err: err, message: err.Error(), warn: true}
-	var (
-		replicating *replicatingError
-		conflict    *secretConflictError
-		mismatch    *statusMismatchError
-		tenant      *tenantMismatchError
-		unknown     *unknownPermissionError
-		notAllowed  *consentNotAllowedError
-		ge          *graph.Error
-	)
+	var ge *graph.Error
 	if errors.As(err, &ge) {
 		o.message = ge.Summary()
 	}
+	if r.classifyOperatorError(err, &o) {
+		return o
+	}
 	switch kind := graph.KindOf(err); {
-	case errors.As(err, &replicating):
-		o.reason, o.replicating, o.warn = entrav1alpha1.ReasonReplicating, true, false
-	case errors.As(err, &conflict):
-		// Only a person can resolve this (remove the Secret or change spec.secret.name). A spec change
-		// triggers a reconcile by itself; the Secret is not ours, so its deletion does not, hence the
-		// unhurried look again.
-		o.reason, o.requeueAfter = entrav1alpha1.ReasonSecretConflict, secretConflictRetry
-	case errors.As(err, &mismatch):
-		o.reason, o.requeueAfter = entrav1alpha1.ReasonStatusMismatch, mismatchRetry
-	case errors.As(err, &tenant):
-		o.reason, o.requeueAfter = entrav1alpha1.ReasonTenantMismatch, r.resyncAfter()
-	case errors.As(err, &unknown):
-		// Only a spec change fixes a typo, and it triggers a reconcile; the resync looks again in
-		// case the resource has since published the permission.
-		o.reason, o.requeueAfter = entrav1alpha1.ReasonUnknownPermission, r.resyncAfter()
-	case errors.As(err, &notAllowed):
-		// The allow-list is the manager's configuration: it changes with a restart, which reconciles
-		// everything anyway.
-		o.reason, o.requeueAfter = entrav1alpha1.ReasonConsentNotAllowed, r.resyncAfter()
 	case kind == graph.KindForbidden:
 		o.reason, o.backoff = entrav1alpha1.ReasonPermissionDenied, true
 	case kind == graph.KindBadRequest:
@@ -154,6 +159,69 @@ func (r *AppRegistrationReconciler) classify(err error) outcome {
 		o.reason, o.backoff = entrav1alpha1.ReasonKubernetesError, true
 	}
 	return o
+}
+
+// classifyOperatorError fills o for the operator's own error types, which say what only time (a
+// replication) or a person (a spec, a policy, someone else's object) can change; false for others.
+func (r *AppRegistrationReconciler) classifyOperatorError(err error, o *outcome) bool {
+	var (
+		replicating *replicatingError
+		conflict    *secretConflictError
+		mismatch    *statusMismatchError
+		tenant      *tenantMismatchError
+		unknown     *unknownPermissionError
+		notAllowed  *consentNotAllowedError
+	)
+	switch {
+	case errors.As(err, &replicating):
+		o.reason, o.replicating, o.warn = entrav1alpha1.ReasonReplicating, true, false
+	case errors.As(err, &conflict):
+		// Only a person can resolve this (remove the Secret or change spec.secret.name). A spec change
+		// triggers a reconcile by itself; the Secret is not ours, so its deletion does not, hence the
+		// unhurried look again.
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonSecretConflict, secretConflictRetry
+	case errors.As(err, &mismatch):
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonStatusMismatch, mismatchRetry
+	case errors.As(err, &tenant):
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonTenantMismatch, r.resyncAfter()
+	case errors.As(err, &unknown):
+		// Only a spec change fixes a typo, and it triggers a reconcile; the resync looks again in
+		// case the resource has since published the permission.
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonUnknownPermission, r.resyncAfter()
+	case errors.As(err, &notAllowed):
+		// The allow-list is the manager's configuration: it changes with a restart, which reconciles
+		// everything anyway.
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonConsentNotAllowed, r.resyncAfter()
+	case credentialReason(err) != "":
+		// Only a change of the spec, of a policy or of what someone else made helps: no retry
+		// loop, a look at the resync. A referenced certificate's Secret brings the object back by
+		// its own watch as soon as it is created or renewed.
+		o.reason, o.requeueAfter = credentialReason(err), r.resyncAfter()
+	default:
+		return false
+	}
+	return true
+}
+
+// credentialReason is the Ready reason of a credential the spec, a policy or someone else's
+// credential stands in the way of; "" for other errors.
+func credentialReason(err error) string {
+	var (
+		limit       *credentialLimitError
+		unavailable *certificateUnavailableError
+		federated   *federatedConflictError
+	)
+	switch {
+	case errors.As(err, &limit):
+		return entrav1alpha1.ReasonCredentialLimit
+	case errors.As(err, &unavailable):
+		return entrav1alpha1.ReasonCertificateUnavailable
+	case errors.As(err, &federated):
+		return entrav1alpha1.ReasonInvalidSpec
+	case graph.KindOf(err) == graph.KindPolicy:
+		return entrav1alpha1.ReasonAppManagementPolicy
+	}
+	return ""
 }
 
 // settle records a failed reconcile in Ready and events and says what the controller does next: wait
@@ -228,7 +296,10 @@ func (r *AppRegistrationReconciler) patchStatus(ctx context.Context, s *scope) e
 	}
 	before := s.obj.DeepCopy()
 	before.Status = *s.statusBefore
-	if err := r.Status().Patch(ctx, s.obj, client.MergeFrom(before)); err != nil {
+	// The patch is sent from a copy: decoding the server's answer into s.obj would replace the
+	// status structs a phase in flight still holds pointers to (the credentials phase records an
+	// intent mid-reconcile and goes on writing the same status).
+	if err := r.Status().Patch(ctx, s.obj.DeepCopy(), client.MergeFrom(before)); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("writing the status: %w", err))
 	}
 	s.statusBefore = s.obj.Status.DeepCopy()

@@ -15,10 +15,20 @@ import (
 
 // BenchmarkTimeToReady applies N AppRegistrations at once and measures, per run, the time until all
 // are Ready, the Graph calls per object and the heap afterwards (of the whole test process, emulator
-// included). Run with `make bench`.
+// included); with credentials, each object also gets a client secret and a generated certificate.
+// Run with `make bench`.
 func BenchmarkTimeToReady(b *testing.B) {
-	for _, n := range []int{10, 50, 200} {
-		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+	cases := []struct {
+		n           int
+		credentials bool
+	}{{10, false}, {50, false}, {200, false}, {10, true}, {50, true}}
+	for _, bc := range cases {
+		n := bc.n
+		name := fmt.Sprintf("objects=%d", n)
+		if bc.credentials {
+			name += ",credentials=clientSecret+certificate"
+		}
+		b.Run(name, func(b *testing.B) {
 			startManager(b, managerOptions{})
 			ctx := context.Background()
 			var elapsed time.Duration
@@ -28,7 +38,14 @@ func BenchmarkTimeToReady(b *testing.B) {
 				srv.ResetCounters()
 				start := time.Now()
 				for i := range n {
-					if err := k8sClient.Create(ctx, espoCRM(ns, fmt.Sprintf("crm-%d", i))); err != nil {
+					obj := espoCRM(ns, fmt.Sprintf("crm-%d", i))
+					if bc.credentials {
+						obj.Spec.Credentials = &v1.Credentials{
+							ClientSecret: &v1.ClientSecretCredential{},
+							Certificate:  &v1.CertificateCredential{Generate: &v1.GeneratedCertificate{KeyType: v1.CertificateKeyECDSA}},
+						}
+					}
+					if err := k8sClient.Create(ctx, obj); err != nil {
 						b.Fatal(err)
 					}
 				}

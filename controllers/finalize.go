@@ -15,6 +15,7 @@ import (
 
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
 )
 
 // finalize deletes or orphans the application, removes the Secret and lets the object go.
@@ -40,6 +41,9 @@ func (r *AppRegistrationReconciler) finalize(ctx context.Context, s *scope) (ctr
 		return ctrl.Result{}, nil
 	}
 	if obj.Spec.DeletionPolicy == entrav1alpha1.DeletionPolicyOrphan {
+		if err := r.releaseCredentials(ctx, s); err != nil {
+			return r.settle(ctx, s, r.classify(err))
+		}
 		if obj.Status.AppID != "" {
 			r.event(obj, corev1.EventTypeNormal, "Orphaned", "DeleteApplication",
 				"Left application %s in Entra ID (deletionPolicy Orphan)", obj.Status.AppID)
@@ -74,7 +78,38 @@ func (r *AppRegistrationReconciler) finalize(ctx context.Context, s *scope) (ctr
 	}
 	s.statusBefore = obj.Status.DeepCopy() // nothing left to write
 	r.replicationWaits.forget(obj.UID)
+	metrics.ForgetCredentials(obj.Namespace, obj.Name)
 	return ctrl.Result{}, nil
+}
+
+// releaseCredentials removes the client secrets and certificates the operator made from an
+// application it leaves behind (deletionPolicy Orphan): their values live only in the Secret, which
+// goes with the object, so left in place they would be valid credentials nobody holds. Everything
+// else, federated credentials included, stays as it is. Which credentials go follows from their
+// marks in Entra, whatever status says; an application in another tenant than the operator's is
+// out of reach, and Orphan lets the object go regardless.
+func (r *AppRegistrationReconciler) releaseCredentials(ctx context.Context, s *scope) error {
+	if rec := s.obj.Status.TenantID; rec != "" && !strings.EqualFold(rec, r.Graph.TenantID()) {
+		return nil
+	}
+	app, err := r.Graph.GetApplication(ctx, s.uniqueName)
+	if errors.Is(err, graph.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.app, s.releasing = app, true
+	if err := r.loadPublishedCredentials(ctx, s); err != nil {
+		return err
+	}
+	for _, step := range []func(context.Context, *scope) (time.Time, error){r.ensureClientSecret, r.ensureCertificate} {
+		if _, err := step(ctx, s); err != nil {
+			return err
+		}
+	}
+	r.tidyCredentialStatus(s)
+	return nil
 }
 
 // deleteApplication deletes the application with the object's unique name; one that is already gone

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -18,43 +19,14 @@ import (
 )
 
 // publishSecret writes the client configuration to the Secret, which the AppRegistration owns. The
-// tenant and client IDs are the ones Entra reported in this reconcile.
+// tenant and client IDs are the ones Entra reported in this reconcile; the credentials are the
+// ones the credentials phase settled on.
 func (r *AppRegistrationReconciler) publishSecret(ctx context.Context, s *scope) (ctrl.Result, error) {
 	st := &s.obj.Status
 	name := s.obj.SecretName()
-	data := secretdata.Render(secretdata.Input{TenantID: r.Graph.TenantID(), ClientID: s.app.AppID, Cloud: r.Cloud})
-
-	secret := &corev1.Secret{}
-	key := types.NamespacedName{Namespace: s.obj.Namespace, Name: name}
-	err := r.Get(ctx, key, secret)
-	switch {
-	case apierrors.IsNotFound(err):
-		secret = &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.obj.Namespace, Labels: secretLabels(s.obj)},
-			Type:       corev1.SecretTypeOpaque,
-			Data:       data,
-		}
-		if err := controllerutil.SetControllerReference(s.obj, secret, r.Scheme()); err != nil {
-			return ctrl.Result{}, err
-		}
-		if err := r.Create(ctx, secret); err != nil {
-			return ctrl.Result{}, fmt.Errorf("creating Secret %s: %w", name, err)
-		}
-		r.event(s.obj, corev1.EventTypeNormal, "SecretCreated", "PublishSecret", "Wrote the client configuration to Secret %s", name)
-		s.changes = append(s.changes, "created Secret "+name)
-	case err != nil:
-		return ctrl.Result{}, fmt.Errorf("reading Secret %s: %w", name, err)
-	case !metav1.IsControlledBy(secret, s.obj):
-		return ctrl.Result{}, &secretConflictError{name: name}
-	case !equality.Semantic.DeepEqual(secret.Data, data):
-		secret.Data = data
-		if err := r.Update(ctx, secret); err != nil {
-			return ctrl.Result{}, fmt.Errorf("updating Secret %s: %w", name, err)
-		}
-		r.event(s.obj, corev1.EventTypeNormal, "SecretUpdated", "PublishSecret", "Updated the client configuration in Secret %s", name)
-		s.changes = append(s.changes, "updated Secret "+name)
+	if err := r.writeSecret(ctx, s); err != nil {
+		return ctrl.Result{}, err
 	}
-
 	// The target was renamed: remove the Secret written under the old name.
 	if old := st.SecretName; old != "" && old != name {
 		if err := r.deleteOwnedSecret(ctx, s.obj, old); err != nil {
@@ -63,6 +35,100 @@ func (r *AppRegistrationReconciler) publishSecret(ctx context.Context, s *scope)
 	}
 	st.SecretName = name
 	return ctrl.Result{}, nil
+}
+
+// outputSecret returns the Secret the client configuration goes to, read once per reconcile (nil
+// when it does not exist yet). A Secret of that name that this object does not control is a
+// conflict: the operator neither writes it nor takes credentials from it.
+func (r *AppRegistrationReconciler) outputSecret(ctx context.Context, s *scope) (*corev1.Secret, error) {
+	if s.secretLoaded {
+		return s.secret, nil
+	}
+	secret, err := r.ownedSecret(ctx, s.obj, s.obj.SecretName())
+	if err != nil {
+		return nil, err
+	}
+	s.secret, s.secretLoaded = secret, true
+	return secret, nil
+}
+
+// ownedSecret reads the named Secret of obj's namespace: nil when it does not exist, a
+// secretConflictError when obj does not control it.
+func (r *AppRegistrationReconciler) ownedSecret(ctx context.Context, obj *entrav1alpha1.AppRegistration, name string) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading Secret %s: %w", name, err)
+	case !metav1.IsControlledBy(secret, obj):
+		return nil, &secretConflictError{name: name}
+	}
+	return secret, nil
+}
+
+// writeSecret renders the Secret from what this reconcile established and creates or updates it
+// when it differs. The credentials phase calls it right after adding a credential, so the new value
+// reaches the Secret before anything else can fail; the Secret phase calls it again, which then
+// writes nothing.
+func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) error {
+	secret, err := r.outputSecret(ctx, s)
+	if err != nil {
+		return err
+	}
+	in := secretdata.Input{TenantID: r.Graph.TenantID(), ClientID: s.app.AppID, Cloud: r.Cloud,
+		ClientSecret: s.clientSecret, Certificate: s.certificate}
+	data, annotations := secretdata.Render(in), secretdata.Annotations(in)
+	name := s.obj.SecretName()
+
+	if secret == nil {
+		secret = &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.obj.Namespace, Labels: secretLabels(s.obj), Annotations: annotations},
+			Type:       corev1.SecretTypeOpaque,
+			Data:       data,
+		}
+		if err := controllerutil.SetControllerReference(s.obj, secret, r.Scheme()); err != nil {
+			return err
+		}
+		if err := r.Create(ctx, secret); err != nil {
+			return fmt.Errorf("creating Secret %s: %w", name, err)
+		}
+		s.secret = secret
+		r.event(s.obj, corev1.EventTypeNormal, "SecretCreated", "PublishSecret", "Wrote the client configuration to Secret %s", name)
+		s.changes = append(s.changes, "created Secret "+name)
+		return nil
+	}
+	next := mergeAnnotations(secret.Annotations, annotations)
+	if equality.Semantic.DeepEqual(secret.Data, data) && maps.Equal(secret.Annotations, next) {
+		return nil
+	}
+	updated := secret.DeepCopy()
+	updated.Data, updated.Annotations = data, next
+	if err := r.Update(ctx, updated); err != nil {
+		return fmt.Errorf("updating Secret %s: %w", name, err)
+	}
+	s.secret = updated
+	r.event(s.obj, corev1.EventTypeNormal, "SecretUpdated", "PublishSecret", "Updated the client configuration in Secret %s", name)
+	s.changes = append(s.changes, "updated Secret "+name)
+	return nil
+}
+
+// mergeAnnotations returns current with the operator's credential annotations set to ours: the
+// ones in ours written, the ones not in ours removed, everyone else's kept.
+func mergeAnnotations(current, ours map[string]string) map[string]string {
+	out := maps.Clone(current)
+	if out == nil {
+		out = map[string]string{}
+	}
+	for _, k := range secretdata.CredentialAnnotations {
+		delete(out, k)
+	}
+	maps.Copy(out, ours)
+	if len(out) == 0 && current == nil {
+		return nil
+	}
+	return out
 }
 
 // deleteOwnedSecret deletes the named Secret if, and only if, this AppRegistration controls it.

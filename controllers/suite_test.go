@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -53,6 +56,8 @@ var (
 	// operatorGraphCalls counts the Graph requests the operator saw answered, through the same hook
 	// that feeds its Prometheus metric, to compare with what the emulator counted.
 	operatorGraphCalls atomic.Int64
+	// queueDepthRemainder is the queue depth stopped managers left behind (float64 bits).
+	queueDepthRemainder atomic.Uint64
 )
 
 func TestMain(m *testing.M) {
@@ -104,6 +109,17 @@ type managerOptions struct {
 	// consentMode and consentPolicy are --consent-mode and --consent-allow.
 	consentMode   controllers.ConsentMode
 	consentPolicy permissions.Policy
+	// server runs the operator against another emulator than the suite's (one with its own clock
+	// or tenant policy), as the first tenant's operator application unless clientID is set.
+	server *emulator.Server
+	// clock is the reconciler's clock; share it with the server's Options.Clock.
+	clock clock.PassiveClock
+	// wrapGraph wraps the operator's Graph client, to lose an answer on purpose.
+	wrapGraph func(graph.Client) graph.Client
+	// freshTokens fetches a new Graph token for every request: a test that moves the emulator's
+	// clock past a token's lifetime would otherwise have the operator send tokens the emulator
+	// considers expired, from a cache that goes by real time.
+	freshTokens bool
 }
 
 // testReplicationWindow stands in for the shipped two minutes, so a deletion confirmed after the
@@ -120,20 +136,48 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	if o.replicationWindow == 0 {
 		o.replicationWindow = testReplicationWindow
 	}
+	// A manager stopped with an object queued leaves that in the shared queue depth gauge for good;
+	// every manager of the suite is stopped before the next starts, so what is left now is such a
+	// remainder, which waitIdle does not count.
+	queueDepthRemainder.Store(0)
+	queueRemainder, _ := controllerLoad(t)
+	queueDepthRemainder.Store(math.Float64bits(queueRemainder))
+	server, serverCloud := srv, emuCloud
+	if o.server != nil {
+		server = o.server
+		var err error
+		if serverCloud, err = cloud.Public.WithOverrides(server.AuthorityHost(), server.GraphBaseURL()); err != nil {
+			t.Fatal(err)
+		}
+		first := server.Tenants()[0]
+		t.Setenv("AZURE_TENANT_ID", first.ID())
+		t.Setenv("AZURE_CLIENT_ID", first.OperatorClientID())
+		t.Setenv("AZURE_CLIENT_SECRET", first.OperatorClientSecret())
+	}
 	if o.clientID != "" {
 		t.Setenv("AZURE_CLIENT_ID", o.clientID)
 		t.Setenv("AZURE_CLIENT_SECRET", o.secret)
 	}
-	transport, err := msgraph.NewTransport(srv.CACertPEM())
+	transport, err := msgraph.NewTransport(server.CACertPEM())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, tenantID, err := msgraph.NewCredentialFromEnvironment(emuCloud, transport, o.tokenTimeout)
+	cred, tenantID, err := msgraph.NewCredentialFromEnvironment(serverCloud, transport, o.tokenTimeout)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.freshTokens {
+		cred = freshCredential{make: func() (azcore.TokenCredential, error) {
+			c, _, err := msgraph.NewCredentialFromEnvironment(serverCloud, transport, o.tokenTimeout)
+			return c, err
+		}}
+	}
+	var clk func() time.Time
+	if o.clock != nil {
+		clk = o.clock.Now
 	}
 	sdk, err := msgraph.New(msgraph.Options{
-		Cloud: emuCloud, TenantID: tenantID, Credential: cred, Transport: transport,
+		Cloud: serverCloud, TenantID: tenantID, Credential: cred, Transport: transport, Clock: clk,
 		WriteLimiter: rate.NewLimiter(50, 50), RequestTimeout: o.graphTimeout,
 		Observe: func(method string, status int) {
 			metrics.ObserveGraphRequest(method, status)
@@ -153,11 +197,16 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var operatorGraph graph.Client = sdk
+	if o.wrapGraph != nil {
+		operatorGraph = o.wrapGraph(sdk)
+	}
 	r := &controllers.AppRegistrationReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
-		Graph:                   sdk,
-		Cloud:                   emuCloud,
+		Graph:                   operatorGraph,
+		Cloud:                   serverCloud,
+		Clock:                   o.clock,
 		Recorder:                mgr.GetEventRecorder("entra-sso-operator"),
 		ResyncPeriod:            o.resync,
 		ReconcileTimeout:        o.reconcileTimeout,
@@ -169,9 +218,6 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
-	// A manager stopped with work queued leaves its items in the queue-depth gauge it shares with
-	// every later manager of the controller's name: idle now means back to this level.
-	idleDepth.Store(math.Float64bits(depthNow(t)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -184,6 +230,20 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
 	return stop, sdk
+}
+
+// freshCredential gets every token from a new credential, so no token outlives a jump of the
+// emulator's clock.
+type freshCredential struct {
+	make func() (azcore.TokenCredential, error)
+}
+
+func (f freshCredential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	c, err := f.make()
+	if err != nil {
+		return azcore.AccessToken{}, err
+	}
+	return c.GetToken(ctx, opts)
 }
 
 // newNamespace gives each test its own namespace.
@@ -224,7 +284,7 @@ func waitIdle(t testing.TB) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		depth, active := controllerLoad(t)
-		if depth <= math.Float64frombits(idleDepth.Load()) && active == 0 {
+		if depth <= 0 && active == 0 {
 			idleTwice++
 			if idleTwice == 2 {
 				return
@@ -234,15 +294,8 @@ func waitIdle(t testing.TB) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("the operator did not go idle")
-}
-
-// idleDepth is the queue depth the running manager inherited from stopped ones (float64 bits).
-var idleDepth atomic.Uint64
-
-func depthNow(t testing.TB) float64 {
-	depth, _ := controllerLoad(t)
-	return depth
+	depth, active := controllerLoad(t)
+	t.Fatalf("the operator did not go idle: queue depth %v, %v reconciles running", depth, active)
 }
 
 // controllerLoad reads the appregistration controller's queue depth and running reconciles from
@@ -267,5 +320,5 @@ func controllerLoad(t testing.TB) (depth, active float64) {
 			}
 		}
 	}
-	return depth, active
+	return depth - math.Float64frombits(queueDepthRemainder.Load()), active
 }

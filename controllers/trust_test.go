@@ -115,12 +115,18 @@ func pointStatusAt(t *testing.T, obj *v1.AppRegistration, objectID, appID string
 // touch changes an annotation, which makes the operator reconcile the object now.
 func touch(t *testing.T, obj *v1.AppRegistration, value string) {
 	t.Helper()
+	setAnnotation(t, obj, "test/touch", value)
+}
+
+// setAnnotation patches one annotation of an object, as kubectl annotate --overwrite does.
+func setAnnotation(t *testing.T, obj *v1.AppRegistration, key, value string) {
+	t.Helper()
 	cur := &v1.AppRegistration{}
 	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(obj), cur); err != nil {
 		t.Fatal(err)
 	}
 	patch := client.MergeFrom(cur.DeepCopy())
-	metav1.SetMetaDataAnnotation(&cur.ObjectMeta, "test/touch", value)
+	metav1.SetMetaDataAnnotation(&cur.ObjectMeta, key, value)
 	if err := k8sClient.Patch(context.Background(), cur, patch); err != nil {
 		t.Fatal(err)
 	}

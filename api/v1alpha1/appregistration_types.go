@@ -285,6 +285,12 @@ type AppRegistrationSpec struct {
 	// +optional
 	Secret SecretTarget `json:"secret,omitempty,omitzero"`
 
+	// credentials the application authenticates with: a client secret, a certificate, federated
+	// identity credentials. Unset, the application has none (a public client signs users in
+	// without one).
+	// +optional
+	Credentials *Credentials `json:"credentials,omitempty"`
+
 	// deletionPolicy says what happens to the Entra application when this object is deleted: Delete
 	// (the default) removes it, Orphan leaves it in Entra ID.
 	// +optional
@@ -340,6 +346,10 @@ type AppRegistrationStatus struct {
 	// consent is what the operator knows of the admin consent for spec.permissions.
 	// +optional
 	Consent *ConsentStatus `json:"consent,omitempty"`
+	// credentials records the credentials the operator manages: key IDs, hints, expiry and the
+	// next renewal, never a value.
+	// +optional
+	Credentials *CredentialsStatus `json:"credentials,omitempty"`
 }
 
 // Condition types of an AppRegistration. Each phase of a reconcile reports its own condition, and
@@ -354,6 +364,9 @@ const (
 	ConditionServicePrincipalReady = "ServicePrincipalReady"
 	// ConditionSecretReady is True when the Secret holds the client configuration.
 	ConditionSecretReady = "SecretReady"
+	// ConditionCredentialsReady is True when the declared client secret, certificate and federated
+	// credentials exist and are current.
+	ConditionCredentialsReady = "CredentialsReady"
 )
 
 // Condition reasons of an AppRegistration.
@@ -390,6 +403,17 @@ const (
 	ReasonTenantMismatch = "TenantMismatch"
 	// ReasonDeleting: the application is being removed from Entra ID.
 	ReasonDeleting = "Deleting"
+	// ReasonAppManagementPolicy: an app management policy of the tenant or the application refused
+	// a credential (its type or its lifetime); the message names the policy. Change the spec or
+	// the policy; the operator looks again at the resync period.
+	ReasonAppManagementPolicy = "AppManagementPolicy"
+	// ReasonCredentialLimit: the application holds as many credentials of a kind as Entra ID
+	// allows (two client secrets for personal-account audiences), and the ones in the way were
+	// not made by the operator, which never removes those.
+	ReasonCredentialLimit = "CredentialLimit"
+	// ReasonCertificateUnavailable: the kubernetes.io/tls Secret named by
+	// spec.credentials.certificate.secretRef is missing, or holds no usable certificate and key.
+	ReasonCertificateUnavailable = "CertificateUnavailable"
 )
 
 // AppRegistration is a Microsoft Entra ID application registration with its service principal,

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,6 +39,7 @@ type config struct {
 	logLevel             string
 	printSecrets         bool
 	hosts                stringList
+	policyFile           string
 }
 
 // stringList is a repeatable flag that also splits on commas.
@@ -70,6 +72,9 @@ func newFlagSet(cfg *config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug (one line per request), info, warn or error")
 	fs.BoolVar(&cfg.printSecrets, "print-secrets", false, "also print the operator client secrets on stdout (they are always in --credentials-file)")
 	fs.Var(&cfg.hosts, "host", "extra DNS name or IP for the serving certificate; repeatable (127.0.0.1, ::1 and localhost are always included)")
+	fs.StringVar(&cfg.policyFile, "default-app-management-policy", "", "JSON file with every tenant's default app management policy, as the body of PATCH /policies/defaultAppManagementPolicy "+
+		`(e.g. {"isEnabled":true,"applicationRestrictions":{"passwordCredentials":[{"restrictionType":"passwordLifetime","maxLifetime":"P90D"}]}}); `+
+		"client secrets and certificates it forbids are refused as Entra refuses them")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: entra-emulator [flags]\n\n"+
 			"Serves an Entra ID emulator (Microsoft Graph v1.0 under /v1.0, identity platform under /{tenant}/)\n"+
@@ -111,6 +116,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
+	var policy *emulator.TenantAppManagementPolicy
+	if cfg.policyFile != "" {
+		p, err := loadPolicy(cfg.policyFile)
+		if err != nil {
+			return fmt.Errorf("--default-app-management-policy: %w", err)
+		}
+		policy = &p
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	beh := emulator.Behaviour{
@@ -134,6 +147,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			logger.Error("shutdown", "err", err)
 		}
 	}()
+	if policy != nil {
+		for _, t := range srv.Tenants() {
+			if err := t.SetDefaultAppManagementPolicy(*policy); err != nil {
+				return fmt.Errorf("--default-app-management-policy %s: %w", cfg.policyFile, err)
+			}
+		}
+	}
 
 	if cfg.caFile != "" {
 		if err := writeFile(cfg.caFile, srv.CACertPEM(), 0o644); err != nil {
@@ -150,6 +170,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return nil
+}
+
+// loadPolicy reads a default app management policy: Graph's tenantAppManagementPolicy JSON, as
+// a PATCH of /policies/defaultAppManagementPolicy would carry it. Unknown properties are refused,
+// as Graph refuses them; the emulator checks the rest when it applies it.
+func loadPolicy(path string) (emulator.TenantAppManagementPolicy, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return emulator.TenantAppManagementPolicy{}, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var p emulator.TenantAppManagementPolicy
+	if err := dec.Decode(&p); err != nil {
+		return emulator.TenantAppManagementPolicy{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if p.DisplayName == "" {
+		p.DisplayName = "Default app management tenant policy"
+	}
+	return p, nil
 }
 
 // tenantCredentials is one tenant's entry in the credentials file.
@@ -247,6 +287,9 @@ func printSummary(w io.Writer, srv *emulator.Server, cfg config) {
 	}
 	if cfg.credentialsFile != "" {
 		fmt.Fprintf(w, "  credentials:    %s\n", cfg.credentialsFile)
+	}
+	if cfg.policyFile != "" {
+		fmt.Fprintf(w, "  app management policy: %s\n", cfg.policyFile)
 	}
 	for _, t := range srv.Tenants() {
 		fmt.Fprintf(w, "tenant %s\n", t.ID())

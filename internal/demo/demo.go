@@ -232,8 +232,8 @@ func (r *runner) summarize(ctx context.Context, kc kubectl, appliedAt time.Time)
 	if len(failures) > 0 {
 		return errors.New(strings.Join(failures, "\n"))
 	}
-	fmt.Fprintf(r.out, "PASS: %d AppRegistration(s) Ready, %d proof(s) passed from their Secrets.\n", len(ready), proofs)
-	return nil
+	fmt.Fprintf(r.out, "PASS: %d AppRegistration(s) Ready, %d proof(s) passed from their Secrets.\n\n", len(ready), proofs)
+	return r.demonstrateRotation(ctx, kc, c, proofClient, ready)
 }
 
 // proofClient trusts the emulator's CA and nothing else: the proofs use what a CRM would be given.

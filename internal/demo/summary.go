@@ -30,6 +30,8 @@ var publicSecretKeys = map[string]bool{
 	secretdata.KeyEndSessionEndpoint:          true,
 	secretdata.KeyUserinfoEndpoint:            true,
 	secretdata.KeyDeviceAuthorizationEndpoint: true,
+	// A thumbprint names a certificate; it is no secret (the portal shows it).
+	secretdata.KeyCertificateThumbprint: true,
 }
 
 // sampleReport is what the demo found out about one AppRegistration.

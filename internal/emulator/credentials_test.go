@@ -207,27 +207,14 @@ func TestCertificateCredentials(t *testing.T) {
 	}
 
 	// addKey needs a proof signed by a current certificate.
-	proof := func(key *rsa.PrivateKey, cert *x509.Certificate) string {
-		sum := sha1.Sum(cert.Raw) //nolint:gosec // thumbprint
-		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-			"aud": "00000002-0000-0000-c000-000000000000", "iss": objectID,
-			"nbf": time.Now().Unix(), "exp": time.Now().Add(10 * time.Minute).Unix(),
-		})
-		tok.Header["x5t"] = base64.RawURLEncoding.EncodeToString(sum[:])
-		s, err := tok.SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
 	cert2, key2 := selfSignedCert(t, 365*24*time.Hour)
 	add := applications.NewItemAddKeyPostRequestBody()
 	add.SetKeyCredential(keyCredential(cert2, "second"))
-	add.SetProof(ptr(proof(strangerKey, stranger)))
+	add.SetProof(ptr(proofFor(t, stranger, strangerKey, objectID)))
 	_, err = gc.Applications().ByApplicationId(objectID).AddKey().Post(c, add, nil)
 	assertODataError(t, err, http.StatusBadRequest, "Request_BadRequest")
 
-	add.SetProof(ptr(proof(key1, cert1)))
+	add.SetProof(ptr(proofFor(t, cert1, key1, objectID)))
 	added, err := gc.Applications().ByApplicationId(objectID).AddKey().Post(c, add, nil)
 	if err != nil || added.GetKeyId() == nil || added.GetKey() != nil {
 		t.Fatalf("addKey: %v", err)
@@ -238,7 +225,7 @@ func TestCertificateCredentials(t *testing.T) {
 
 	rm := applications.NewItemRemoveKeyPostRequestBody()
 	rm.SetKeyId(&firstKeyID)
-	rm.SetProof(ptr(proof(key2, cert2)))
+	rm.SetProof(ptr(proofFor(t, cert2, key2, objectID)))
 	if err := gc.Applications().ByApplicationId(objectID).RemoveKey().Post(c, rm, nil); err != nil {
 		t.Fatalf("removeKey: %v", err)
 	}

@@ -16,7 +16,8 @@
 //   - odata: $filter, $select, $top and $skiptoken; Graph's error body; @odata.context and
 //     nextLink.
 //   - directory: the store. Each tenant's directory objects and test users, the seeded directory,
-//     credential material (secret hashes, certificates), given a clock and a visibility rule.
+//     credential material (secret hashes, certificates), the tenant's default app management
+//     policy, given a clock and a visibility rule.
 //     No sign-in sessions, no server.
 //   - graphapi: Graph v1.0 as one route table (method, path pattern, whether it writes, the roles
 //     it requires, the finer rule Graph applies) and one pipeline that authenticates, checks the

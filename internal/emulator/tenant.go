@@ -3,6 +3,7 @@ package emulator
 import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/directory"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/faults"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/graphapi"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator/identity"
 )
 
@@ -16,6 +17,18 @@ type Tenant struct {
 
 // Issuer is the v2.0 issuer of this tenant's tokens.
 func (t *Tenant) Issuer() string { return identity.Issuer(t.baseURL, t.ID()) }
+
+// SetDefaultAppManagementPolicy replaces the tenant's default app management policy, as an
+// administrator would with PATCH /policies/defaultAppManagementPolicy, after checking it with the
+// same rules. The emulator then refuses client secrets and certificates it forbids, with Graph's
+// error codes.
+func (t *Tenant) SetDefaultAppManagementPolicy(p TenantAppManagementPolicy) error {
+	if gerr := graphapi.ValidateAppManagementPolicy(&p); gerr != nil {
+		return gerr
+	}
+	t.Directory.SetDefaultAppManagementPolicy(p)
+	return nil
+}
 
 // Endpoints returns the tenant's identity platform URLs.
 func (t *Tenant) Endpoints() Endpoints { return identity.EndpointsOf(t.baseURL, t.ID()) }
@@ -56,6 +69,8 @@ const (
 	RoleDirectoryReadAll              = directory.RoleDirectoryReadAll
 	RoleUserReadAll                   = directory.RoleUserReadAll
 	RoleUserReadWriteAll              = directory.RoleUserReadWriteAll
+	RolePolicyReadAll                 = directory.RolePolicyReadAll
+	RolePolicyReadWriteAppConfig      = directory.RolePolicyReadWriteAppConfig
 )
 
 // The directory model (see package directory): Graph's entity types, whose JSON is Graph's.
@@ -104,4 +119,17 @@ type (
 	OAuth2PermissionGrant = directory.OAuth2PermissionGrant
 	// User is a seeded test user.
 	User = directory.User
+	// TenantAppManagementPolicy is the tenant's default app management policy.
+	TenantAppManagementPolicy = directory.TenantAppManagementPolicy
+	// AppManagementConfiguration lists a policy's restrictions on secrets and certificates.
+	AppManagementConfiguration = directory.AppManagementConfiguration
+	// CredentialRestriction is one restriction of an app management policy.
+	CredentialRestriction = directory.CredentialRestriction
+)
+
+// The restriction types of an app management policy the emulator enforces.
+const (
+	RestrictPasswordAddition      = directory.RestrictPasswordAddition
+	RestrictPasswordLifetime      = directory.RestrictPasswordLifetime
+	RestrictAsymmetricKeyLifetime = directory.RestrictAsymmetricKeyLifetime
 )

@@ -48,4 +48,6 @@ type Client interface {
 	Resources
 	DelegatedGrants
 	AppRoleAssignments
+	Credentials
+	FederatedCredentials
 }

@@ -38,10 +38,13 @@ const (
 	// KindAuthentication means no token could be had for Graph (bad credentials, unreachable or silent
 	// authority).
 	KindAuthentication
+	// KindPolicy means an app management policy of the tenant (or of the application) refused a
+	// credential: its type, or its lifetime. Only the spec or the policy can change that.
+	KindPolicy
 )
 
 var kindNames = [...]string{"Unknown", "NotFound", "Forbidden", "BadRequest", "Throttled", "Conflict",
-	"ReplicationLag", "Unavailable", "Authentication"}
+	"ReplicationLag", "Unavailable", "Authentication", "Policy"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -136,12 +139,16 @@ func (e *Error) Summary() string {
 		if e.Code != "" {
 			fmt.Fprintf(&b, " (%s)", e.Code)
 		}
+		// Graph's message names the refused property, or the policy that refused a credential:
+		// what a user needs to fix the spec.
+		if (e.Kind == KindBadRequest || e.Kind == KindPolicy) && e.Message != "" {
+			b.WriteString(": ")
+			b.WriteString(truncate(e.Message, maxGraphMessage))
+		}
 		switch e.Kind {
-		case KindBadRequest:
-			if e.Message != "" {
-				b.WriteString(": ")
-				b.WriteString(truncate(e.Message, maxGraphMessage))
-			}
+		case KindPolicy:
+			b.WriteString("; an app management policy of the tenant or the application forbids this credential: " +
+				"change the credential's spec to fit the policy, or ask an administrator to change the policy")
 		case KindForbidden:
 			perm := e.Permission
 			if perm == "" {
@@ -203,6 +210,8 @@ func Classify(status int, code, message string, details ...string) Kind {
 		return KindConflict
 	case status == http.StatusBadRequest && isReplicationLag(append(details, code), message):
 		return KindReplicationLag
+	case status == http.StatusBadRequest && strings.HasSuffix(code, appPolicyCodeSuffix):
+		return KindPolicy
 	case status == http.StatusBadRequest:
 		return KindBadRequest
 	case status >= 500 || status == 0:
@@ -210,6 +219,10 @@ func Classify(status int, code, message string, details ...string) Kind {
 	}
 	return KindUnknown
 }
+
+// appPolicyCodeSuffix ends the codes of Graph's refusals by an app management policy:
+// CredentialTypeNotAllowedAsPerAppPolicy, CredentialInvalidLifetimeAsPerAppPolicy.
+const appPolicyCodeSuffix = "AsPerAppPolicy"
 
 // isReplicationLag recognizes Graph's answer to creating a service principal for an application that
 // has not replicated yet: 400 Request_BadRequest with the detail code NoBackingApplicationObject and

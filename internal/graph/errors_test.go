@@ -24,6 +24,8 @@ func TestClassify(t *testing.T) {
 		{400, "Request_BadRequest", "The appId 'x' of the service principal does not reference a valid application object.", []string{"NoBackingApplicationObject"}, KindReplicationLag},
 		{400, "Request_BadRequest", "something", []string{"NoBackingApplicationObject"}, KindReplicationLag},
 		{400, "Request_BadRequest", "Invalid value specified for property 'web.redirectUris'.", []string{"InvalidValue"}, KindBadRequest},
+		{400, "CredentialInvalidLifetimeAsPerAppPolicy", "Credential lifetime exceeds the max value allowed as per assigned policy 'Default'.", []string{"InvalidKeyEndDate"}, KindPolicy},
+		{400, "CredentialTypeNotAllowedAsPerAppPolicy", "Credential type not allowed as per assigned policy 'Default'.", nil, KindPolicy},
 		{500, "", "", nil, KindUnavailable},
 		{503, "serviceNotAvailable", "", nil, KindUnavailable},
 		{0, "", "dial tcp: connection refused", nil, KindUnavailable},

@@ -22,6 +22,12 @@ type Application struct {
 	AccessTokenVersion int32
 	// RequiredResourceAccess are the API permissions the application declares, per resource.
 	RequiredResourceAccess []ResourceAccess
+
+	// PasswordCredentials and KeyCredentials are read with the application, so that a resync of
+	// credentials that need nothing costs no extra request. The operator never writes them as
+	// fields of the application (see Credentials).
+	PasswordCredentials []PasswordCredential
+	KeyCredentials      []KeyCredential
 }
 
 // Web is the application's web platform: redirect URIs and front-channel settings.

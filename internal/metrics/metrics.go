@@ -16,7 +16,7 @@ var GraphRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 }, []string{"method", "code"})
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(GraphRequests)
+	ctrlmetrics.Registry.MustRegister(GraphRequests, CredentialExpiration, CredentialRenewal)
 }
 
 // ObserveGraphRequest records one Graph request; it fits graph.Options.Observe.

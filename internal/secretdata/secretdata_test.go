@@ -49,3 +49,36 @@ func TestAzureKeysAreTheOnesAzidentityReads(t *testing.T) {
 		}
 	}
 }
+
+// The credentials appear under their keys only when declared, and the annotations name their key IDs.
+func TestRenderCredentials(t *testing.T) {
+	in := Input{TenantID: "t", ClientID: "c", Cloud: cloud.Public}
+	bare := Render(in)
+	for _, k := range []string{KeyClientSecret, KeyTLSCert, KeyTLSKey, KeyCombinedPEM, KeyCertificateThumbprint} {
+		if _, ok := bare[k]; ok {
+			t.Errorf("%s is present without a credential", k)
+		}
+	}
+	if len(Annotations(in)) != 0 {
+		t.Errorf("annotations without credentials: %v", Annotations(in))
+	}
+	in.ClientSecret = &ClientSecret{KeyID: "k1", Value: "abc8Q~secret", RotationRequest: "monday"}
+	in.Certificate = &Certificate{KeyID: "k2", CertPEM: []byte("cert"), KeyPEM: []byte("key"), CombinedPEM: []byte("key\ncert"), Thumbprint: "AB"}
+	got := Render(in)
+	want := map[string]string{KeyClientSecret: "abc8Q~secret", KeyTLSCert: "cert", KeyTLSKey: "key", KeyCombinedPEM: "key\ncert", KeyCertificateThumbprint: "AB"}
+	for k, v := range want {
+		if string(got[k]) != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	a := Annotations(in)
+	if a[AnnotationClientSecretKeyID] != "k1" || a[AnnotationCertificateKeyID] != "k2" || a[AnnotationClientSecretRotation] != "monday" {
+		t.Errorf("annotations = %v", a)
+	}
+	if _, ok := a[AnnotationCertificateRotation]; ok {
+		t.Error("a certificate that answered no rotation request records one")
+	}
+	if KeyClientSecret != "AZURE_CLIENT_SECRET" {
+		t.Error("azidentity reads the client secret from AZURE_CLIENT_SECRET")
+	}
+}

@@ -14,17 +14,13 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
 )
 
-// KeyClientSecret is where a Secret carries the application's client secret: the name azidentity's
-// EnvironmentCredential reads.
-const KeyClientSecret = "AZURE_CLIENT_SECRET"
-
 // clientSecretProver signs in as the application with its client secret (the OAuth 2.0 client
 // credentials grant a CRM's background jobs use) and checks that the token is really the
 // application's: signed by a key of the Secret's JWKS, for the Secret's tenant and client ID.
 var clientSecretProver = Prover{
 	Name: "client credentials with AZURE_CLIENT_SECRET",
 	Needs: []string{
-		secretdata.KeyTenantID, secretdata.KeyClientID, KeyClientSecret,
+		secretdata.KeyTenantID, secretdata.KeyClientID, secretdata.KeyClientSecret,
 		secretdata.KeyTokenEndpoint, secretdata.KeyJWKSURI,
 	},
 	Prove: proveClientSecret,
@@ -51,8 +47,15 @@ func proveClientSecret(ctx context.Context, client *http.Client, secret map[stri
 	if err != nil {
 		return "", err
 	}
+	return verifyAppToken(ctx, client, secret, token)
+}
+
+// verifyAppToken checks that an access token the application got for itself is really the
+// application's: signed by a key of the Secret's JWKS, for the Secret's tenant and client ID.
+func verifyAppToken(ctx context.Context, client *http.Client, secret map[string][]byte, accessToken string) (string, error) {
+	clientID := string(secret[secretdata.KeyClientID])
 	keySet := oidc.NewRemoteKeySet(oidc.ClientContext(ctx, client), string(secret[secretdata.KeyJWKSURI]))
-	payload, err := keySet.VerifySignature(ctx, token)
+	payload, err := keySet.VerifySignature(ctx, accessToken)
 	if err != nil {
 		return "", fmt.Errorf("the access token's signature does not verify with %s: %w", secretdata.KeyJWKSURI, err)
 	}
@@ -72,7 +75,7 @@ func proveClientSecret(ctx context.Context, client *http.Client, secret map[stri
 func clientCredentialsToken(ctx context.Context, client *http.Client, secret map[string][]byte, scope string) (string, error) {
 	cc := clientcredentials.Config{
 		ClientID:     string(secret[secretdata.KeyClientID]),
-		ClientSecret: string(secret[KeyClientSecret]),
+		ClientSecret: string(secret[secretdata.KeyClientSecret]),
 		TokenURL:     string(secret[secretdata.KeyTokenEndpoint]),
 		Scopes:       []string{scope},
 		AuthStyle:    oauth2.AuthStyleInParams,

@@ -27,7 +27,7 @@ func GraphRoles(want []string) Prover {
 	return Prover{
 		Name: "Microsoft Graph roles with AZURE_CLIENT_SECRET",
 		Needs: []string{
-			secretdata.KeyTenantID, secretdata.KeyClientID, KeyClientSecret, secretdata.KeyTokenEndpoint,
+			secretdata.KeyTenantID, secretdata.KeyClientID, secretdata.KeyClientSecret, secretdata.KeyTokenEndpoint,
 		},
 		Prove: func(ctx context.Context, client *http.Client, secret map[string][]byte) (string, error) {
 			token, err := clientCredentialsToken(ctx, client, secret, microsoftGraphAppID+"/.default")

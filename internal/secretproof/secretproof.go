@@ -24,12 +24,13 @@ type Prover struct {
 
 // Provers are run in this order against every Secret:
 //   - OIDC discovery works from any Secret with the tenant's endpoints;
-//   - a client secret (AZURE_CLIENT_SECRET) must yield a client-credentials token.
+//   - a client secret (AZURE_CLIENT_SECRET) must yield a client-credentials token;
+//   - a certificate (tls-combined.pem) must yield one with a client assertion.
 //
-// Provers for a certificate (tls.crt/tls.key, a client-assertion token) and for the CRM formats'
-// own keys belong here when the operator writes them. Proofs that depend on what one object
-// declares, such as GraphRoles (the consented application permissions), are added per object.
-var Provers = []Prover{discoveryProver, clientSecretProver}
+// Provers for the CRM formats' own keys belong here when the operator writes them. Proofs that
+// depend on what one object declares, such as GraphRoles (the consented application permissions),
+// are added per object.
+var Provers = []Prover{discoveryProver, clientSecretProver, certificateProver}
 
 // Result is the outcome of one Prover against one Secret.
 type Result struct {

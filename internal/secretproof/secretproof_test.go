@@ -8,7 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/entra-sso-operator/entra-sso-operator/internal/certificate"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
@@ -22,6 +26,7 @@ type fixture struct {
 	client       *http.Client
 	secret       map[string][]byte
 	clientSecret string
+	tenant       *emulator.Tenant
 }
 
 func newFixture(t *testing.T) fixture {
@@ -46,7 +51,27 @@ func newFixture(t *testing.T) fixture {
 			TenantID: tenant.ID(), ClientID: tenant.OperatorClientID(), Cloud: c,
 		}),
 		clientSecret: tenant.OperatorClientSecret(),
+		tenant:       tenant,
 	}
+}
+
+// register adds a certificate to the operator application, as a keyCredential, and returns the
+// Secret's data with it in the layout the operator writes.
+func (f fixture) register(t *testing.T, keyType string) map[string][]byte {
+	t.Helper()
+	pair, err := certificate.Generate(keyType, 2048, "secretproof", time.Now(), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := f.tenant.ApplicationByAppID(f.tenant.OperatorClientID())
+	start, end := pair.Leaf.NotBefore, pair.Leaf.NotAfter
+	kc := emulator.KeyCredential{KeyID: uuid.NewString(), Type: "AsymmetricX509Cert", Usage: "Verify", StartDateTime: &start, EndDateTime: &end}.WithCertificate(pair.Leaf)
+	if err := f.tenant.UpdateApplication(app.ID, func(a *emulator.Application) { a.KeyCredentials = append(a.KeyCredentials, kc) }); err != nil {
+		t.Fatal(err)
+	}
+	out := f.with(secretdata.KeyCombinedPEM, string(pair.CombinedPEM()))
+	out[secretdata.KeyCertificateThumbprint] = []byte(pair.Thumbprint())
+	return out
 }
 
 func (f fixture) with(key, value string) map[string][]byte {
@@ -70,8 +95,9 @@ func resultOf(t *testing.T, results []secretproof.Result, prover string) secretp
 }
 
 const (
-	discovery    = "OIDC discovery"
-	clientSecret = "client credentials with AZURE_CLIENT_SECRET"
+	discovery        = "OIDC discovery"
+	clientSecret     = "client credentials with AZURE_CLIENT_SECRET"
+	certificateProof = "client credentials with the certificate in tls-combined.pem"
 )
 
 func TestTodaysSecretProvesDiscoveryAndSkipsTheClientSecret(t *testing.T) {
@@ -88,16 +114,16 @@ func TestTodaysSecretProvesDiscoveryAndSkipsTheClientSecret(t *testing.T) {
 		t.Errorf("discovery detail %q does not say what was checked", d.Detail)
 	}
 	cs := resultOf(t, results, clientSecret)
-	if cs.Applied() || cs.Passed() || len(cs.Missing) != 1 || cs.Missing[0] != secretproof.KeyClientSecret {
+	if cs.Applied() || cs.Passed() || len(cs.Missing) != 1 || cs.Missing[0] != secretdata.KeyClientSecret {
 		t.Errorf("client secret proof on a Secret without a secret: applied=%v missing=%v", cs.Applied(), cs.Missing)
 	}
 }
 
 func TestClientSecretProofGetsAVerifiedToken(t *testing.T) {
 	f := newFixture(t)
-	results := secretproof.Run(context.Background(), f.client, f.with(secretproof.KeyClientSecret, f.clientSecret), secretproof.Provers)
+	results := secretproof.Run(context.Background(), f.client, f.with(secretdata.KeyClientSecret, f.clientSecret), secretproof.Provers)
 	for _, r := range results {
-		if !r.Passed() {
+		if r.Prover != certificateProof && !r.Passed() {
 			t.Errorf("%s: err=%v missing=%v", r.Prover, r.Err, r.Missing)
 		}
 		if strings.Contains(r.Detail, f.clientSecret) {
@@ -112,7 +138,7 @@ func TestClientSecretProofGetsAVerifiedToken(t *testing.T) {
 func TestClientSecretProofFailsOnAWrongSecret(t *testing.T) {
 	f := newFixture(t)
 	wrong := "not-" + f.clientSecret
-	r := resultOf(t, secretproof.Run(context.Background(), f.client, f.with(secretproof.KeyClientSecret, wrong), secretproof.Provers), clientSecret)
+	r := resultOf(t, secretproof.Run(context.Background(), f.client, f.with(secretdata.KeyClientSecret, wrong), secretproof.Provers), clientSecret)
 	if r.Passed() || r.Err == nil {
 		t.Fatal("a wrong client secret passed the proof")
 	}
@@ -185,7 +211,7 @@ func TestAProverRunsOnlyWithEveryKeyItNeeds(t *testing.T) {
 
 func TestGraphRolesProofComparesTheTokensRolesWithTheConsent(t *testing.T) {
 	f := newFixture(t)
-	secret := f.with(secretproof.KeyClientSecret, f.clientSecret)
+	secret := f.with(secretdata.KeyClientSecret, f.clientSecret)
 	// The fixture's client is the emulator's operator application, consented these three roles.
 	held := []string{"DelegatedPermissionGrant.ReadWrite.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"}
 	cases := []struct {
@@ -216,5 +242,41 @@ func TestGraphRolesProofComparesTheTokensRolesWithTheConsent(t *testing.T) {
 	}
 	if r := secretproof.Run(context.Background(), f.client, f.secret, []secretproof.Prover{secretproof.GraphRoles(held)})[0]; r.Applied() {
 		t.Error("the roles proof ran on a Secret without AZURE_CLIENT_SECRET")
+	}
+}
+
+// The certificate proof signs in the way a workload with AZURE_CLIENT_CERTIFICATE_PATH does (RSA,
+// through azidentity) or with its own ES256 assertion (ECDSA), and checks the token.
+func TestCertificateProofGetsAVerifiedToken(t *testing.T) {
+	f := newFixture(t)
+	for _, keyType := range []string{certificate.KeyTypeRSA, certificate.KeyTypeECDSA} {
+		t.Run(keyType, func(t *testing.T) {
+			r := resultOf(t, secretproof.Run(context.Background(), f.client, f.register(t, keyType), secretproof.Provers), certificateProof)
+			if !r.Passed() {
+				t.Fatalf("err=%v missing=%v", r.Err, r.Missing)
+			}
+			if !strings.Contains(r.Detail, "signed by a JWKS key") {
+				t.Errorf("detail %q does not say the token was verified", r.Detail)
+			}
+		})
+	}
+}
+
+func TestCertificateProofFailsForWhatCannotSignIn(t *testing.T) {
+	f := newFixture(t)
+	stranger, err := certificate.Generate(certificate.KeyTypeRSA, 2048, "stranger", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unregistered := f.with(secretdata.KeyCombinedPEM, string(stranger.CombinedPEM()))
+	r := resultOf(t, secretproof.Run(context.Background(), f.client, unregistered, secretproof.Provers), certificateProof)
+	if r.Passed() || r.Err == nil || !strings.Contains(r.Err.Error(), "invalid_client") {
+		t.Errorf("an unregistered certificate: %v", r.Err)
+	}
+	mismatched := f.register(t, certificate.KeyTypeECDSA)
+	mismatched[secretdata.KeyCertificateThumbprint] = []byte(stranger.Thumbprint())
+	r = resultOf(t, secretproof.Run(context.Background(), f.client, mismatched, secretproof.Provers), certificateProof)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "thumbprint") {
+		t.Errorf("a thumbprint that is not the certificate's: %v", r.Err)
 	}
 }

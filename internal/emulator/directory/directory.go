@@ -35,6 +35,7 @@ type Directory struct {
 	assignments table[AppRoleAssignment, *AppRoleAssignment]
 	grants      table[OAuth2PermissionGrant, *OAuth2PermissionGrant]
 	users       []User
+	policy      TenantAppManagementPolicy
 
 	operatorClientID string
 	operatorSecret   string
@@ -70,6 +71,7 @@ func New(cfg Config) (*Directory, error) {
 		sps:         table[ServicePrincipal, *ServicePrincipal]{},
 		assignments: table[AppRoleAssignment, *AppRoleAssignment]{},
 		grants:      table[OAuth2PermissionGrant, *OAuth2PermissionGrant]{},
+		policy:      defaultAppManagementPolicy(),
 	}
 	if err := d.seed(); err != nil {
 		return nil, fmt.Errorf("seed tenant %s: %w", cfg.ID, err)

@@ -20,6 +20,8 @@ const (
 	RoleDirectoryReadAll              = "Directory.Read.All"
 	RoleUserReadAll                   = "User.Read.All"
 	RoleUserReadWriteAll              = "User.ReadWrite.All"
+	RolePolicyReadAll                 = "Policy.Read.All"
+	RolePolicyReadWriteAppConfig      = "Policy.ReadWrite.ApplicationConfiguration"
 )
 
 // permissionDef is one seeded permission: a delegated scope or an app role.
@@ -55,6 +57,8 @@ var graphRoles = []permissionDef{
 	{"06b708a9-e830-4db3-a914-8e69da51d44f", RoleAppRoleAssignmentReadWriteAll, "Manage app permission grants and app role assignments"},
 	{"8e8e4742-1d95-4f68-9d56-6ee75648c72a", RoleDelegatedPermissionGrantRWAll, "Manage all delegated permission grants"},
 	{"7ab1d382-f21e-4acd-a863-ba3e13f7da61", RoleDirectoryReadAll, "Read directory data"},
+	{"246dd0d5-5bd0-4def-940b-0421030a5b68", RolePolicyReadAll, "Read your organization's policies"},
+	{"be74164b-cff1-491c-8741-e671cb536e13", RolePolicyReadWriteAppConfig, "Read and write your organization's application configuration policies"},
 }
 
 // exchangeRoles are Office 365 Exchange Online's application permissions.

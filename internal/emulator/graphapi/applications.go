@@ -3,7 +3,9 @@ package graphapi
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -37,7 +39,7 @@ func upsertApplication(c *call) (reply, *odata.Error) {
 }
 
 func patchApplication(c *call) (reply, *odata.Error) {
-	next, gerr := mergeApplication(c.tx, c.app, c.body, false)
+	next, gerr := mergeApplication(c.tx, c.app, c.body, false, c.now)
 	if gerr != nil {
 		return reply{}, gerr
 	}
@@ -62,7 +64,7 @@ func newApplication(c *call, uniqueName *string) (*directory.Application, *odata
 		}
 		patch[propUniqueName] = *uniqueName
 	}
-	a, gerr := mergeApplication(c.tx, directory.EmptyApplication(), patch, true)
+	a, gerr := mergeApplication(c.tx, directory.EmptyApplication(), patch, true, c.now)
 	if gerr != nil {
 		return nil, gerr
 	}
@@ -85,8 +87,10 @@ var readOnlyApplicationProps = []string{propID, propAppID, "createdDateTime", "p
 
 // mergeApplication applies a create or PATCH body to a copy of cur with OData PATCH semantics
 // (complex values merge, collections and primitives replace), refuses unknown and read-only
-// properties, validates, and checks tenant-wide uniqueness. The result is not yet stored.
-func mergeApplication(tx *directory.Tx, cur *directory.Application, patch map[string]any, creating bool) (*directory.Application, *odata.Error) {
+// properties, validates, checks the limits and the app management policy on the certificates it
+// adds, and checks tenant-wide uniqueness. The result is not yet stored. now is the creation time
+// of an application being created.
+func mergeApplication(tx *directory.Tx, cur *directory.Application, patch map[string]any, creating bool, now time.Time) (*directory.Application, *odata.Error) {
 	if gerr := checkWritableApplicationProps(cur, patch, creating); gerr != nil {
 		return nil, gerr
 	}
@@ -119,10 +123,36 @@ func mergeApplication(tx *directory.Tx, cur *directory.Application, patch map[st
 	if gerr := validateApplication(next, cur); gerr != nil {
 		return nil, gerr
 	}
+	if gerr := checkCollectionLimit(next, 0); gerr != nil {
+		return nil, gerr
+	}
+	if hasKeys {
+		if gerr := checkAddedKeys(tx, cur, keys, creating, now); gerr != nil {
+			return nil, gerr
+		}
+	}
 	if prop := tx.ConflictingProperty(next); prop != "" {
 		return nil, errObjectConflict(prop)
 	}
 	return next, nil
+}
+
+// checkAddedKeys applies the app management policy to the certificates a keyCredentials write
+// adds; the ones the application already holds are not judged again.
+func checkAddedKeys(tx *directory.Tx, cur *directory.Application, keys []directory.KeyCredential, creating bool, now time.Time) *odata.Error {
+	forPolicy := cur
+	if creating {
+		forPolicy = &directory.Application{CreatedDateTime: now}
+	}
+	for _, k := range keys {
+		if slices.ContainsFunc(cur.KeyCredentials, func(old directory.KeyCredential) bool { return strings.EqualFold(old.KeyID, k.KeyID) }) {
+			continue
+		}
+		if gerr := checkKeyPolicy(tx, forPolicy, *k.StartDateTime, *k.EndDateTime); gerr != nil {
+			return gerr
+		}
+	}
+	return nil
 }
 
 // checkWritableApplicationProps refuses a body that sets read-only properties,

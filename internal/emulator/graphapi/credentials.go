@@ -19,8 +19,9 @@ import (
 )
 
 // This file holds the credential actions bound to an application (POST
-// /applications/{id}/addPassword, removePassword, addKey, removeKey) and the keyCredentials a
-// create or PATCH may carry.
+// /applications/{id}/addPassword, removePassword, addKey, removeKey), the keyCredentials a
+// create or PATCH may carry, and the one read that returns certificates: GET of one application
+// with $select=keyCredentials.
 
 // defaultSecretLifetime is what Graph uses when addPassword has no endDateTime: two years.
 const defaultSecretLifetime = 2 * 365 * 24 * time.Hour
@@ -57,6 +58,15 @@ func addPassword(c *call) (reply, *odata.Error) {
 	}
 	if !end.After(start) {
 		return reply{}, odata.InvalidValue("passwordCredential.endDateTime", resourceApplication, "The end date must be after the start date.")
+	}
+	if gerr := checkPasswordLimit(c.app); gerr != nil {
+		return reply{}, gerr
+	}
+	if gerr := checkCollectionLimit(c.app, 1); gerr != nil {
+		return reply{}, gerr
+	}
+	if gerr := checkPasswordPolicy(c.tx, c.app, start, end); gerr != nil {
+		return reply{}, gerr
 	}
 	name := ""
 	if in.DisplayName != nil {
@@ -96,6 +106,15 @@ func addKey(c *call) (reply, *odata.Error) {
 	}
 	kc, gerr := newKeyCredential(*req.KeyCredential)
 	if gerr != nil {
+		return reply{}, gerr
+	}
+	if slices.ContainsFunc(c.app.KeyCredentials, func(k directory.KeyCredential) bool { return strings.EqualFold(k.KeyID, kc.KeyID) }) {
+		return reply{}, odata.InvalidValue("keyCredential.keyId", resourceApplication, fmt.Sprintf("The keyId '%s' is already used.", kc.KeyID))
+	}
+	if gerr := checkCollectionLimit(c.app, 1); gerr != nil {
+		return reply{}, gerr
+	}
+	if gerr := checkKeyPolicy(c.tx, c.app, *kc.StartDateTime, *kc.EndDateTime); gerr != nil {
 		return reply{}, gerr
 	}
 	c.app.KeyCredentials = append(c.app.KeyCredentials, kc)
@@ -272,11 +291,31 @@ func newKeyCredential(in directory.KeyCredential) (directory.KeyCredential, *oda
 		return directory.KeyCredential{}, odata.InvalidValue("keyCredentials.endDateTime", res, "The end date must be after the start date.")
 	}
 	if in.CustomKeyIdentifier == nil || *in.CustomKeyIdentifier == "" {
+		// customKeyIdentifier is Edm.Binary: the thumbprint's bytes, base64 in JSON.
 		sum := sha1.Sum(cert.Raw) //nolint:gosec // Graph's thumbprint, not a security boundary
-		thumb := fmt.Sprintf("%X", sum[:])
+		thumb := base64.StdEncoding.EncodeToString(sum[:])
 		in.CustomKeyIdentifier = &thumb
 	}
 	in.StartDateTime, in.EndDateTime = &start, &end
 	in.Key = nil
 	return in.WithCertificate(cert), nil
+}
+
+// getApplication reads one application. Like Graph, it returns the certificates themselves (key,
+// base64 DER) only to a read of one application whose $select names keyCredentials.
+func getApplication(c *call) (reply, *odata.Error) {
+	rep, gerr := entity(http.StatusOK, setApplications, c.app)
+	if gerr != nil || !slices.ContainsFunc(c.selected, func(p string) bool { return strings.EqualFold(p, propKeyCredentials) }) {
+		return rep, gerr
+	}
+	keys := make([]any, 0, len(c.app.KeyCredentials))
+	for _, kc := range c.app.KeyCredentials {
+		m := odata.ToMap(&kc)
+		if cert := kc.Certificate(); cert != nil {
+			m["key"] = base64.StdEncoding.EncodeToString(cert.Raw)
+		}
+		keys = append(keys, m)
+	}
+	rep.body[propKeyCredentials] = keys
+	return rep, nil
 }

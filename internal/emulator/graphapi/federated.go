@@ -39,6 +39,9 @@ func createFIC(c *call) (reply, *odata.Error) {
 	if len(c.app.FederatedIdentityCredentials) >= maxFederatedCredentials {
 		return reply{}, odata.BadRequest("An application can have at most %d federated identity credentials.", maxFederatedCredentials)
 	}
+	if gerr := checkCollectionLimit(c.app, 1); gerr != nil {
+		return reply{}, gerr
+	}
 	f.ID = uuid.NewString()
 	if gerr := validateFIC(f, c.app, -1); gerr != nil {
 		return reply{}, gerr

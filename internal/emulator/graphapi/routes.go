@@ -75,6 +75,10 @@ var (
 	}
 	writeGrants = []string{directory.RoleDelegatedPermissionGrantRWAll}
 	readUsers   = []string{directory.RoleUserReadAll, directory.RoleUserReadWriteAll, directory.RoleDirectoryReadAll}
+	// App management policies: reading needs Policy.Read.All (or the write role), changing the
+	// default policy Policy.ReadWrite.ApplicationConfiguration.
+	readPolicies     = []string{directory.RolePolicyReadAll, directory.RolePolicyReadWriteAppConfig}
+	writeAppPolicies = []string{directory.RolePolicyReadWriteAppConfig}
 )
 
 const (
@@ -97,7 +101,7 @@ const (
 var routes = compile([]*Route{
 	{Method: get, Pattern: "/applications", Op: "application.list", Roles: readApplications, Entity: &applicationSpec, handle: listVisible(setApplications, (*directory.Tx).Applications)},
 	{Method: post, Pattern: "/applications", Op: "application.create", Write: true, Roles: writeApplications, handle: createApplication},
-	{Method: get, Pattern: applicationPath, Op: "application.get", Roles: readApplications, Entity: &applicationSpec, handle: readFound(inSet(setApplications))},
+	{Method: get, Pattern: applicationPath, Op: "application.get", Roles: readApplications, Entity: &applicationSpec, handle: getApplication},
 	{Method: pch, Pattern: applicationPath, Op: "application.upsert", Write: true, Roles: writeApplications, Rule: OwnedObjects,
 		applies: isUpsert, createsMissing: true, handle: upsertApplication},
 	{Method: pch, Pattern: applicationPath, Op: "application.patch", Write: true, Roles: writeApplications, Rule: OwnedObjects, handle: patchApplication},
@@ -134,6 +138,9 @@ var routes = compile([]*Route{
 	{Method: get, Pattern: grantPath, Op: "oauth2PermissionGrant.get", Roles: readGrants, Entity: &grantSpec, handle: readFound(inSet(setGrants))},
 	{Method: pch, Pattern: grantPath, Op: "oauth2PermissionGrant.patch", Write: true, Roles: writeGrants, handle: patchGrant},
 	{Method: del, Pattern: grantPath, Op: "oauth2PermissionGrant.delete", Write: true, Roles: writeGrants, handle: deleteGrant},
+
+	{Method: get, Pattern: "/policies/defaultAppManagementPolicy", Op: "policy.defaultAppManagementPolicy.get", Roles: readPolicies, Entity: &policySpec, handle: getDefaultPolicy},
+	{Method: pch, Pattern: "/policies/defaultAppManagementPolicy", Op: "policy.defaultAppManagementPolicy.patch", Write: true, Roles: writeAppPolicies, handle: patchDefaultPolicy},
 
 	{Method: get, Pattern: "/users", Op: "user.list", Roles: readUsers, Entity: &userSpec, handle: listUsers},
 	{Method: get, Pattern: "/users/{user}", Op: "user.get", Roles: readUsers, Entity: &userSpec, handle: readFound(inSet(setUsers))},

@@ -39,6 +39,8 @@ var (
 	readGrants        = []string{"DelegatedPermissionGrant.ReadWrite.All", "Directory.Read.All", "Application.Read.All", "Application.ReadWrite.All"}
 	writeGrants       = []string{"DelegatedPermissionGrant.ReadWrite.All"}
 	readUsers         = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All"}
+	readPolicies      = []string{"Policy.Read.All", "Policy.ReadWrite.ApplicationConfiguration"}
+	writeAppPolicies  = []string{"Policy.ReadWrite.ApplicationConfiguration"}
 )
 
 // permission is what one operation requires, and a request that performs it on a fixture.
@@ -129,8 +131,14 @@ var permissions = merge(assignmentPermissions("appRoleAssignedTo", func(f *fixtu
 			return req("PATCH", "/oauth2PermissionGrants/"+f.grantID, `{"scope":"openid User.Read"}`)
 		}},
 		"oauth2PermissionGrant.delete": {roles: writeGrants, request: func(f *fixture) graphRequest { return req("DELETE", "/oauth2PermissionGrants/"+f.grantID, "") }},
-		"user.list":                    {roles: readUsers, request: func(*fixture) graphRequest { return req("GET", "/users", "") }},
-		"user.get":                     {roles: readUsers, request: func(f *fixture) graphRequest { return req("GET", "/users/"+f.userID, "") }},
+		"policy.defaultAppManagementPolicy.get": {roles: readPolicies, request: func(*fixture) graphRequest {
+			return req("GET", "/policies/defaultAppManagementPolicy", "")
+		}},
+		"policy.defaultAppManagementPolicy.patch": {roles: writeAppPolicies, request: func(*fixture) graphRequest {
+			return req("PATCH", "/policies/defaultAppManagementPolicy", `{"description":"patched by the route test"}`)
+		}},
+		"user.list": {roles: readUsers, request: func(*fixture) graphRequest { return req("GET", "/users", "") }},
+		"user.get":  {roles: readUsers, request: func(f *fixture) graphRequest { return req("GET", "/users/"+f.userID, "") }},
 	})
 
 // assignmentPermissions specifies one of a service principal's two app role assignment

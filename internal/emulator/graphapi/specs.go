@@ -27,6 +27,8 @@ const (
 	propUniqueName  = "uniqueName"
 	propName        = "name"
 	propIssuer      = "issuer"
+	// propKeyCredentials is application.keyCredentials.
+	propKeyCredentials = "keyCredentials"
 )
 
 // What each entity type supports in $filter and $select, as Graph documents it for directory
@@ -82,6 +84,11 @@ var (
 		},
 		StartsWith: []string{propDisplayName, "userPrincipalName", "mail", "givenName", "surname"},
 		Properties: odata.PropertiesOf(&directory.User{}),
+	}
+	policySpec = odata.EntitySpec{
+		Name: resourcePolicy, Type: "microsoft.graph.tenantAppManagementPolicy",
+		Filterable: map[string]odata.PropKind{},
+		Properties: odata.PropertiesOf(&directory.TenantAppManagementPolicy{}),
 	}
 	directoryObjectSpec = odata.EntitySpec{
 		Name: resourceDirectoryObject, Type: "microsoft.graph.directoryObject",

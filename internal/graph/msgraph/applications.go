@@ -20,10 +20,13 @@ var (
 	opDeleteApplication = operation{"delete the application", graph.PermissionApplicationOwnedBy}
 )
 
-// applicationSelect is what a read of an application asks for: the managed fields and the IDs.
+// applicationSelect is what a read of an application asks for: the managed fields, the IDs, and the
+// credentials, so that a resync learns what rotation needs from the same one request. Selecting
+// keyCredentials on one application is also the only read that returns the certificates themselves
+// (key), which a write of the whole keyCredentials collection must send back.
 var applicationSelect = func() []string {
-	out := make([]string, 0, 3+len(graph.ManagedFields))
-	out = append(out, "id", "appId", "uniqueName")
+	out := make([]string, 0, 5+len(graph.ManagedFields))
+	out = append(out, "id", "appId", "uniqueName", "passwordCredentials", "keyCredentials")
 	for _, f := range graph.ManagedFields {
 		out = append(out, string(f))
 	}

@@ -99,6 +99,8 @@ func fromSDKApplication(in models.Applicationable) graph.Application {
 		SignInAudience:         deref(in.GetSignInAudience()),
 		IsFallbackPublicClient: deref(in.GetIsFallbackPublicClient()),
 		GroupMembershipClaims:  deref(in.GetGroupMembershipClaims()),
+		PasswordCredentials:    fromSDKPasswords(in.GetPasswordCredentials()),
+		KeyCredentials:         fromSDKKeys(in.GetKeyCredentials()),
 	}
 	if w := in.GetWeb(); w != nil {
 		out.Web = graph.Web{
