@@ -38,10 +38,13 @@ const (
 	// KindAuthentication means no token could be had for Graph (bad credentials, unreachable or silent
 	// authority).
 	KindAuthentication
+	// KindResyncRequired means Graph no longer has the delta query state a link refers to (expired
+	// or invalid): the client must start a new full round.
+	KindResyncRequired
 )
 
 var kindNames = [...]string{"Unknown", "NotFound", "Forbidden", "BadRequest", "Throttled", "Conflict",
-	"ReplicationLag", "Unavailable", "Authentication"}
+	"ReplicationLag", "Unavailable", "Authentication", "ResyncRequired"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -201,6 +204,8 @@ func Classify(status int, code, message string, details ...string) Kind {
 		return KindThrottled
 	case status == http.StatusConflict:
 		return KindConflict
+	case isResyncRequired(status, code):
+		return KindResyncRequired
 	case status == http.StatusBadRequest && isReplicationLag(append(details, code), message):
 		return KindReplicationLag
 	case status == http.StatusBadRequest:
@@ -209,6 +214,19 @@ func Classify(status int, code, message string, details ...string) Kind {
 		return KindUnavailable
 	}
 	return KindUnknown
+}
+
+// isResyncRequired recognizes Graph's answers to a delta link whose sync state is gone: 400
+// syncStateNotFound or syncStateInvalid, resyncRequired, or 410 Gone.
+func isResyncRequired(status int, code string) bool {
+	switch {
+	case status == http.StatusGone:
+		return true
+	case status == http.StatusBadRequest:
+		return strings.EqualFold(code, "syncStateNotFound") || strings.EqualFold(code, "syncStateInvalid") ||
+			strings.EqualFold(code, "resyncRequired")
+	}
+	return false
 }
 
 // isReplicationLag recognizes Graph's answer to creating a service principal for an application that

@@ -60,6 +60,9 @@ type Options struct {
 	Observe func(method string, status int)
 	// Clock is the time source for Retry-After; nil means time.Now.
 	Clock func() time.Time
+	// OnWrite, if set, is told after every write to an application (by its unique name), whatever
+	// its outcome, so a cache of applications can drop what the write may have changed.
+	OnWrite func(uniqueName string)
 }
 
 // Client implements graph.Client with msgraph-sdk-go.
@@ -69,6 +72,7 @@ type Client struct {
 	limiter  *rate.Limiter
 	appLocks keyedMutex
 	now      func() time.Time
+	onWrite  func(uniqueName string)
 
 	// pausedUntil is when Graph's last Retry-After for this tenant runs out. Until then the client
 	// sends nothing and answers at once with a throttled error carrying the remaining wait, so no
@@ -127,6 +131,7 @@ func New(opts Options) (*Client, error) {
 		sdk:      msgraphsdk.NewGraphServiceClient(adapter),
 		limiter:  opts.WriteLimiter,
 		now:      now,
+		onWrite:  opts.OnWrite,
 	}, nil
 }
 
@@ -200,6 +205,9 @@ func (c *Client) write(ctx context.Context, op operation, key string, do func() 
 	}
 	unlock := c.appLocks.lock(key)
 	defer unlock()
+	if c.onWrite != nil {
+		defer c.onWrite(key)
+	}
 	return c.wrap(op, do())
 }
 
