@@ -60,9 +60,10 @@ type Options struct {
 	Observe func(method string, status int)
 	// Clock is the time source for Retry-After; nil means time.Now.
 	Clock func() time.Time
-	// OnWrite, if set, is told after every write to an application (by its unique name), whatever
-	// its outcome, so a cache of applications can drop what the write may have changed.
-	OnWrite func(uniqueName string)
+	// OnWrite, if set, is told after every write to an application (by its unique name, with the
+	// write's context), whatever its outcome, so a cache of applications can drop what the write
+	// may have changed.
+	OnWrite func(ctx context.Context, uniqueName string)
 }
 
 // Client implements graph.Client with msgraph-sdk-go.
@@ -72,7 +73,7 @@ type Client struct {
 	limiter  *rate.Limiter
 	appLocks keyedMutex
 	now      func() time.Time
-	onWrite  func(uniqueName string)
+	onWrite  func(ctx context.Context, uniqueName string)
 
 	// pausedUntil is when Graph's last Retry-After for this tenant runs out. Until then the client
 	// sends nothing and answers at once with a throttled error carrying the remaining wait, so no
@@ -206,7 +207,7 @@ func (c *Client) write(ctx context.Context, op operation, key string, do func() 
 	unlock := c.appLocks.lock(key)
 	defer unlock()
 	if c.onWrite != nil {
-		defer c.onWrite(key)
+		defer c.onWrite(ctx, key)
 	}
 	return c.wrap(op, do())
 }

@@ -92,7 +92,7 @@ func TestExpiredDeltaStateIsResyncRequired(t *testing.T) {
 		t.Errorf("%d requests, want 1 (no retry of a 400)", hits.Load())
 	}
 	var written []string
-	client.onWrite = func(name string) { written = append(written, name) }
+	client.onWrite = func(_ context.Context, name string) { written = append(written, name) }
 	_ = client.UpdateApplication(context.Background(), "entra-sso-operator-x", graph.Application{DisplayName: "x"}, []graph.Field{graph.FieldDisplayName})
 	if !slices.Equal(written, []string{"entra-sso-operator-x"}) {
 		t.Errorf("OnWrite saw %v", written)
