@@ -37,11 +37,16 @@ func (r *AppRegistrationReconciler) publishSecret(ctx context.Context, s *scope)
 		if err := controllerutil.SetControllerReference(s.obj, secret, r.Scheme()); err != nil {
 			return ctrl.Result{}, err
 		}
-		if err := r.Create(ctx, secret); err != nil {
-			return ctrl.Result{}, fmt.Errorf("creating Secret %s: %w", name, err)
+		created, err := r.createSecret(ctx, s.obj, secret)
+		if err != nil {
+			return ctrl.Result{}, err
 		}
-		r.event(s.obj, corev1.EventTypeNormal, "SecretCreated", "PublishSecret", "Wrote the client configuration to Secret %s", name)
-		s.changes = append(s.changes, "created Secret "+name)
+		if created {
+			r.event(s.obj, corev1.EventTypeNormal, "SecretCreated", "PublishSecret", "Wrote the client configuration to Secret %s", name)
+			s.changes = append(s.changes, "created Secret "+name)
+		} else {
+			s.changes = append(s.changes, "labelled Secret "+name+" again")
+		}
 	case err != nil:
 		return ctrl.Result{}, fmt.Errorf("reading Secret %s: %w", name, err)
 	case !metav1.IsControlledBy(secret, s.obj):
@@ -51,6 +56,7 @@ func (r *AppRegistrationReconciler) publishSecret(ctx context.Context, s *scope)
 		if err := r.Update(ctx, secret); err != nil {
 			return ctrl.Result{}, fmt.Errorf("updating Secret %s: %w", name, err)
 		}
+		r.secretWrites.note(secret)
 		r.event(s.obj, corev1.EventTypeNormal, "SecretUpdated", "PublishSecret", "Updated the client configuration in Secret %s", name)
 		s.changes = append(s.changes, "updated Secret "+name)
 	}
@@ -68,7 +74,7 @@ func (r *AppRegistrationReconciler) publishSecret(ctx context.Context, s *scope)
 // deleteOwnedSecret deletes the named Secret if, and only if, this AppRegistration controls it.
 func (r *AppRegistrationReconciler) deleteOwnedSecret(ctx context.Context, obj *entrav1alpha1.AppRegistration, name string) error {
 	secret := &corev1.Secret{}
-	err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, secret)
+	err := r.getOwnedSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, secret)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

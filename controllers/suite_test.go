@@ -19,6 +19,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -28,10 +29,12 @@ import (
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/controllers"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/mirror"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/testenv"
 )
 
@@ -99,6 +102,12 @@ type managerOptions struct {
 	tokenTimeout, graphTimeout, reconcileTimeout time.Duration
 	// replicationWindow overrides the tests' short default (testReplicationWindow).
 	replicationWindow time.Duration
+	// delta turns on delta query and the mirror with this poll interval, as --delta-interval does;
+	// zero leaves them off, so every reconcile reads Graph. backstop overrides --backstop-period.
+	delta, backstop time.Duration
+	// namespace limits the operator to one namespace, so a test that counts Graph calls sees only
+	// its own objects' (others' objects stay in the shared API server).
+	namespace string
 }
 
 // testReplicationWindow stands in for the shipped two minutes, so a deletion confirmed after the
@@ -127,22 +136,36 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sdk, err := msgraph.New(msgraph.Options{
+	opts := msgraph.Options{
 		Cloud: emuCloud, TenantID: tenantID, Credential: cred, Transport: transport,
 		WriteLimiter: rate.NewLimiter(50, 50), RequestTimeout: o.graphTimeout,
 		Observe: func(method string, status int) {
 			metrics.ObserveGraphRequest(method, status)
 			operatorGraphCalls.Add(1)
 		},
-	})
+	}
+	var store *mirror.Store
+	if o.delta > 0 {
+		store = mirror.NewStore(time.Now, desired.IsUniqueName, 3*o.delta)
+		opts.OnWrite = store.OnWrite
+	}
+	sdk, err := msgraph.New(opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	gc = sdk
+	if store != nil {
+		gc = mirror.NewClient(sdk, store)
+	}
+	cacheOptions := controllers.CacheOptions()
+	if o.namespace != "" {
+		cacheOptions.DefaultNamespaces = map[string]cache.Config{o.namespace: {}}
 	}
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Cache:                  cacheOptions,
 		Controller:             ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
@@ -151,7 +174,11 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	r := &controllers.AppRegistrationReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
-		Graph:                   sdk,
+		Graph:                   gc,
+		Mirror:                  store,
+		Delta:                   sdk,
+		DeltaInterval:           o.delta,
+		BackstopPeriod:          o.backstop,
 		Cloud:                   emuCloud,
 		Recorder:                mgr.GetEventRecorder("entra-sso-operator"),
 		ResyncPeriod:            o.resync,
@@ -173,7 +200,7 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	var once sync.Once
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
-	return stop, sdk
+	return stop, gc
 }
 
 // newNamespace gives each test its own namespace.
@@ -212,8 +239,9 @@ func waitIdle(t testing.TB) {
 	t.Helper()
 	idleTwice := 0
 	deadline := time.Now().Add(timeout)
+	var depth, active float64
 	for time.Now().Before(deadline) {
-		depth, active := controllerLoad(t)
+		depth, active = controllerLoad(t)
 		if depth == 0 && active == 0 {
 			idleTwice++
 			if idleTwice == 2 {
@@ -224,7 +252,7 @@ func waitIdle(t testing.TB) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("the operator did not go idle")
+	t.Fatalf("the operator did not go idle: %v queued, %v reconciling", depth, active)
 }
 
 // controllerLoad reads the appregistration controller's queue depth and running reconciles from

@@ -1,0 +1,109 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
+)
+
+// The label on every Secret the operator writes. The manager caches and watches only Secrets with
+// it: reading them costs no request to the API server, and no other Secret of the cluster is held
+// in memory or wakes the operator.
+const (
+	managedByLabel = "app.kubernetes.io/managed-by"
+	managedByValue = "entra-sso-operator"
+)
+
+// CacheOptions are the manager's cache settings: managedFields stripped from every cached object
+// (the operator never reads them; they are often the larger part of an object), and Secrets
+// limited to the operator's own.
+func CacheOptions() cache.Options {
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{managedByLabel: managedByValue})},
+		},
+	}
+}
+
+// ownWrites remembers the resourceVersion of each Secret the operator last wrote, so the watch
+// event of its own write does not reconcile the object again.
+type ownWrites struct{ versions sync.Map }
+
+func (o *ownWrites) note(obj client.Object) {
+	o.versions.Store(client.ObjectKeyFromObject(obj), obj.GetResourceVersion())
+}
+
+func (o *ownWrites) isOwn(obj client.Object) bool {
+	v, ok := o.versions.Load(client.ObjectKeyFromObject(obj))
+	return ok && v == obj.GetResourceVersion()
+}
+
+// secretEvents lets through what the operator must react to: an owned Secret edited by someone
+// else or deleted. Creations are the operator's own (or, at start-up, the initial list, which the
+// AppRegistrations' own list covers), and so are updates with the version it wrote.
+func (r *AppRegistrationReconciler) secretEvents() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		UpdateFunc:  func(e event.UpdateEvent) bool { return !r.secretWrites.isOwn(e.ObjectNew) },
+		DeleteFunc:  func(event.DeleteEvent) bool { return true },
+		GenericFunc: func(event.GenericEvent) bool { return true },
+	}
+}
+
+// createSecret creates the object's Secret. A Secret of that name the cache does not show exists
+// without the operator's label: taken over when the object controls it (someone removed the
+// label), refused otherwise.
+func (r *AppRegistrationReconciler) createSecret(ctx context.Context, obj *entrav1alpha1.AppRegistration, secret *corev1.Secret) (created bool, err error) {
+	err = r.Create(ctx, secret)
+	if err == nil {
+		r.secretWrites.note(secret)
+		return true, nil
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		return false, fmt.Errorf("creating Secret %s: %w", secret.Name, err)
+	}
+	existing := &corev1.Secret{}
+	if err := r.apiReader().Get(ctx, client.ObjectKeyFromObject(secret), existing); err != nil {
+		return false, fmt.Errorf("reading Secret %s: %w", secret.Name, err)
+	}
+	if !metav1.IsControlledBy(existing, obj) {
+		return false, &secretConflictError{name: secret.Name}
+	}
+	existing.Labels = secret.Labels
+	existing.Data = secret.Data
+	if err := r.Update(ctx, existing); err != nil {
+		return false, fmt.Errorf("updating Secret %s: %w", secret.Name, err)
+	}
+	r.secretWrites.note(existing)
+	return false, nil
+}
+
+// getOwnedSecret reads a Secret from the cache, and from the API server when the cache does not
+// have it (it lacks the operator's label), for the rare paths that delete one.
+func (r *AppRegistrationReconciler) getOwnedSecret(ctx context.Context, key types.NamespacedName, secret *corev1.Secret) error {
+	err := r.Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) {
+		err = r.apiReader().Get(ctx, key, secret)
+	}
+	return err
+}
+
+func (r *AppRegistrationReconciler) apiReader() client.Reader {
+	if r.APIReader != nil {
+		return r.APIReader
+	}
+	return r.Client
+}
