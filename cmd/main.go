@@ -66,6 +66,8 @@ type config struct {
 	// secureMetrics serves metrics over HTTPS, authenticated and authorized against the API server.
 	secureMetrics        bool
 	enableLeaderElection bool
+	// leaderElectionNamespace holds the Lease; empty means the pod's own namespace.
+	leaderElectionNamespace string
 	// enableHTTP2 is off by default: HTTP/2 Rapid Reset and Stream Cancellation
 	// (GHSA-qppj-fm5r-hxr3, GHSA-4374-p667-p6c8) make it a liability for the metrics server.
 	enableHTTP2 bool
@@ -117,6 +119,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.BoolVar(&cfg.enableLeaderElection, "leader-elect", false,
 		"Enable leader election for controller manager. "+
 			"Enabling this will ensure there is only one active controller manager.")
+	fs.StringVar(&cfg.leaderElectionNamespace, "leader-election-namespace", "",
+		"The namespace of the leader election Lease; empty means the pod's own (required when running outside the cluster).")
 	fs.BoolVar(&cfg.secureMetrics, "metrics-secure", true,
 		"If set, the metrics endpoint is served securely via HTTPS. Use --metrics-secure=false to use HTTP instead.")
 	fs.BoolVar(&cfg.enableHTTP2, "enable-http2", false,
@@ -306,6 +310,7 @@ func run(cfg config) error {
 		HealthProbeBindAddress: cfg.probeAddr,
 		LeaderElection:         cfg.enableLeaderElection,
 		LeaderElectionID:       leaderElectionID,
+		LeaderElectionNamespace: cfg.leaderElectionNamespace,
 		// The process exits as soon as the manager stops, so handing the Lease over right away
 		// is safe and lets a new replica take over without waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,

@@ -52,6 +52,11 @@ type Config struct {
 	ReadyTimeout time.Duration
 	// OneShot returns after the summary instead of running until interrupted.
 	OneShot bool
+	// EmulatorArgs and ManagerArgs are more flags for the emulator and the manager (the benchmark's
+	// faults, the Deployment's args); ManagerEnv more environment for the manager (GOMEMLIMIT).
+	EmulatorArgs []string
+	ManagerArgs  []string
+	ManagerEnv   []string
 }
 
 // ports lists every port with what listens on it and how to change it, for the checks and messages.
