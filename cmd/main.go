@@ -305,11 +305,11 @@ func run(cfg config) error {
 	restConfig := ctrl.GetConfigOrDie()
 	restConfig.QPS, restConfig.Burst = float32(cfg.kubeQPS), cfg.kubeBurst
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
-		Scheme:                 newScheme(),
-		Metrics:                metricsOptions(cfg),
-		HealthProbeBindAddress: cfg.probeAddr,
-		LeaderElection:         cfg.enableLeaderElection,
-		LeaderElectionID:       leaderElectionID,
+		Scheme:                  newScheme(),
+		Metrics:                 metricsOptions(cfg),
+		HealthProbeBindAddress:  cfg.probeAddr,
+		LeaderElection:          cfg.enableLeaderElection,
+		LeaderElectionID:        leaderElectionID,
 		LeaderElectionNamespace: cfg.leaderElectionNamespace,
 		// The process exits as soon as the manager stops, so handing the Lease over right away
 		// is safe and lets a new replica take over without waiting for the lease to expire.

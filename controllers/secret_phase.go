@@ -45,7 +45,7 @@ func (r *AppRegistrationReconciler) publishSecret(ctx context.Context, s *scope)
 			r.event(s.obj, corev1.EventTypeNormal, "SecretCreated", "PublishSecret", "Wrote the client configuration to Secret %s", name)
 			s.changes = append(s.changes, "created Secret "+name)
 		} else {
-			s.changes = append(s.changes, "labelled Secret "+name+" again")
+			s.changes = append(s.changes, "labeled Secret "+name+" again")
 		}
 	case err != nil:
 		return ctrl.Result{}, fmt.Errorf("reading Secret %s: %w", name, err)

@@ -176,17 +176,18 @@ const leaderElectionNamespace = "entra-sso-operator-system"
 // installOperatorPrerequisites does what `make install` and the manager's RBAC do in a real cluster:
 // it installs the CRD and binds the manager's generated ClusterRole to the user the manager runs as.
 func (r *runner) installOperatorPrerequisites(ctx context.Context, kc kubectl) error {
+	const apply, create = "apply", "create"
 	steps := [][]string{
-		{"apply", "-k", r.relConfig("crd")},
+		{apply, "-k", r.relConfig("crd")},
 		{"wait", "--for=condition=Established", "--timeout=60s", "crd/appregistrations.entra.sso-operator.io"},
-		{"apply", "-f", r.relConfig("rbac/role.yaml")},
-		{"create", "clusterrolebinding", "entra-sso-operator-demo", "--clusterrole=manager-role", "--user=" + operatorUserName},
+		{apply, "-f", r.relConfig("rbac/role.yaml")},
+		{create, "clusterrolebinding", "entra-sso-operator-demo", "--clusterrole=manager-role", "--user=" + operatorUserName},
 	}
 	if slices.Contains(r.cfg.ManagerArgs, "--leader-elect") {
 		ns := leaderElectionNamespace
-		steps = append(steps, []string{"create", "namespace", ns},
-			[]string{"apply", "-n", ns, "-f", r.relConfig("rbac/leader_election_role.yaml")},
-			[]string{"create", "rolebinding", "-n", ns, "entra-sso-operator-demo-leader-election", "--role=leader-election-role", "--user=" + operatorUserName})
+		steps = append(steps, []string{create, "namespace", ns},
+			[]string{apply, "-n", ns, "-f", r.relConfig("rbac/leader_election_role.yaml")},
+			[]string{create, "rolebinding", "-n", ns, "entra-sso-operator-demo-leader-election", "--role=leader-election-role", "--user=" + operatorUserName})
 		r.cfg.ManagerArgs = append(r.cfg.ManagerArgs, "--leader-election-namespace="+ns)
 	}
 	for _, args := range steps {

@@ -219,10 +219,10 @@ func Classify(status int, code, message string, details ...string) Kind {
 // isResyncRequired recognizes Graph's answers to a delta link whose sync state is gone: 400
 // syncStateNotFound or syncStateInvalid, resyncRequired, or 410 Gone.
 func isResyncRequired(status int, code string) bool {
-	switch {
-	case status == http.StatusGone:
+	switch status {
+	case http.StatusGone:
 		return true
-	case status == http.StatusBadRequest:
+	case http.StatusBadRequest:
 		return strings.EqualFold(code, "syncStateNotFound") || strings.EqualFold(code, "syncStateInvalid") ||
 			strings.EqualFold(code, "resyncRequired")
 	}

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -51,7 +52,9 @@ func (p *Poller) Run(ctx context.Context) error {
 
 // Poll runs one poll: applications, then service principals (whose mirror keeps only those of
 // managed applications, so it needs the applications first). When Graph answers that its delta
-// state is gone, the mirror stops answering and the round starts over in full at once.
+// state is gone, the mirror stops answering and the round starts over in full at once. What
+// changed is reported once the whole poll is done, so the reconciles it starts find the mirror
+// fresh.
 func (p *Poller) Poll(ctx context.Context) error {
 	changed, err := p.pollApplications(ctx)
 	if graph.KindOf(err) == graph.KindResyncRequired {
@@ -60,30 +63,33 @@ func (p *Poller) Poll(ctx context.Context) error {
 		p.appLink, p.spLink = "", ""
 		changed, err = p.pollApplications(ctx)
 	}
-	p.report(changed)
 	if err != nil {
+		p.report(changed)
 		return err
 	}
-	changed, err = p.pollServicePrincipals(ctx)
+	spChanged, err := p.pollServicePrincipals(ctx)
 	if graph.KindOf(err) == graph.KindResyncRequired {
 		p.Log.Info("Graph dropped the service principals' delta state; reading every service principal again", "reason", err.Error())
 		p.Store.markBroken()
 		p.spLink = ""
-		changed, err = p.pollServicePrincipals(ctx)
+		spChanged, err = p.pollServicePrincipals(ctx)
 	}
-	p.report(changed)
+	changed = append(changed, spChanged...)
 	if err != nil {
+		p.report(changed)
 		return err
 	}
 	if p.Store.markSynced() && p.OnPrimed != nil {
 		p.OnPrimed()
 	}
+	p.report(changed)
 	return nil
 }
 
 func (p *Poller) report(changed []string) {
 	if len(changed) > 0 && p.OnChange != nil {
-		p.OnChange(changed)
+		slices.Sort(changed)
+		p.OnChange(slices.Compact(changed))
 	}
 }
 
