@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -304,13 +305,21 @@ func setupControllers(mgr ctrl.Manager, cfg config) error {
 func run(cfg config) error {
 	restConfig := ctrl.GetConfigOrDie()
 	restConfig.QPS, restConfig.Burst = float32(cfg.kubeQPS), cfg.kubeBurst
+	var lock resourcelock.Interface
+	if cfg.enableLeaderElection {
+		var err error
+		if lock, err = podLeaseLock(restConfig, cfg.leaderElectionNamespace); err != nil {
+			return err
+		}
+	}
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
-		Scheme:                  newScheme(),
-		Metrics:                 metricsOptions(cfg),
-		HealthProbeBindAddress:  cfg.probeAddr,
-		LeaderElection:          cfg.enableLeaderElection,
-		LeaderElectionID:        leaderElectionID,
-		LeaderElectionNamespace: cfg.leaderElectionNamespace,
+		Scheme:                              newScheme(),
+		Metrics:                             metricsOptions(cfg),
+		HealthProbeBindAddress:              cfg.probeAddr,
+		LeaderElection:                      cfg.enableLeaderElection,
+		LeaderElectionID:                    leaderElectionID,
+		LeaderElectionNamespace:             cfg.leaderElectionNamespace,
+		LeaderElectionResourceLockInterface: lock,
 		// The process exits as soon as the manager stops, so handing the Lease over right away
 		// is safe and lets a new replica take over without waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,

@@ -92,14 +92,21 @@ func shippedManager(configDir string) (args, env []string, err error) {
 		}
 		c := d.Spec.Template.Spec.Containers[0]
 		for _, e := range c.Env {
-			if e.ValueFrom == nil {
+			switch {
+			case e.ValueFrom == nil:
 				env = append(env, e.Name+"="+e.Value)
+			case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":
+				// The downward API: one pod, whose container the restart scenario kills and restarts.
+				env = append(env, e.Name+"="+benchPodName)
 			}
 		}
 		return c.Args, env, nil
 	}
 	return nil, nil, errors.New("config/manager/manager.yaml holds no Deployment")
 }
+
+// benchPodName is the pod the benchmark's manager stands for.
+const benchPodName = "entra-sso-operator-bench"
 
 // flagValue returns the last value of --name=value in args, or def.
 func flagValue(args []string, name, def string) string {
