@@ -95,64 +95,51 @@ func (p *Poller) report(changed []string) {
 
 // pollApplications runs a full round when there is no delta link, else follows the changes.
 func (p *Poller) pollApplications(ctx context.Context) ([]string, error) {
-	link, full := p.appLink, p.appLink == ""
-	mark := p.Store.WriteMark()
-	var all []graph.ApplicationChange
+	// A full round keeps only the managed applications: a tenant may hold many more.
+	keep := func(ch graph.ApplicationChange) bool { return !ch.Removed && p.Store.managed(ch.App.UniqueName) }
+	return pollRound(ctx, p.Store, &p.appLink, p.Delta.ApplicationDelta, keep, p.Store.ApplyApplications, p.Store.ReplaceApplications)
+}
+
+func (p *Poller) pollServicePrincipals(ctx context.Context) ([]string, error) {
+	keep := func(graph.ServicePrincipalChange) bool { return true }
+	return pollRound(ctx, p.Store, &p.spLink, p.Delta.ServicePrincipalDelta, keep, p.Store.ApplyServicePrincipals, p.Store.ReplaceServicePrincipals)
+}
+
+// pollRound follows one delta round from *link, or a full round when *link is empty, and on its last
+// page stores the new delta link. Changes are applied page by page, each with the write mark taken
+// before its fetch; a full round is collected and replaces the mirror's picture at once.
+func pollRound[T any](ctx context.Context, store *Store, link *string,
+	fetch func(context.Context, string) (graph.DeltaPage[T], error), keep func(T) bool,
+	apply, replace func([]T, uint64) []string,
+) ([]string, error) {
+	next, full := *link, *link == ""
+	mark := store.WriteMark()
+	var all []T
 	var changed []string
 	for {
 		if !full {
-			mark = p.Store.WriteMark()
+			mark = store.WriteMark()
 		}
-		page, err := p.Delta.ApplicationDelta(ctx, link)
+		page, err := fetch(ctx, next)
 		if err != nil {
 			return changed, err
 		}
 		if full {
-			// Only the managed applications are kept: a tenant may hold many more.
 			for _, ch := range page.Changes {
-				if !ch.Removed && p.Store.managed(ch.App.UniqueName) {
+				if keep(ch) {
 					all = append(all, ch)
 				}
 			}
 		} else {
-			changed = append(changed, p.Store.ApplyApplications(page.Changes, mark)...)
+			changed = append(changed, apply(page.Changes, mark)...)
 		}
 		if page.DeltaLink != "" {
 			if full {
-				changed = p.Store.ReplaceApplications(all, mark)
+				changed = replace(all, mark)
 			}
-			p.appLink = page.DeltaLink
+			*link = page.DeltaLink
 			return changed, nil
 		}
-		link = page.NextLink
-	}
-}
-
-func (p *Poller) pollServicePrincipals(ctx context.Context) ([]string, error) {
-	link, full := p.spLink, p.spLink == ""
-	mark := p.Store.WriteMark()
-	var all []graph.ServicePrincipalChange
-	var changed []string
-	for {
-		if !full {
-			mark = p.Store.WriteMark()
-		}
-		page, err := p.Delta.ServicePrincipalDelta(ctx, link)
-		if err != nil {
-			return changed, err
-		}
-		if full {
-			all = append(all, page.Changes...)
-		} else {
-			changed = append(changed, p.Store.ApplyServicePrincipals(page.Changes, mark)...)
-		}
-		if page.DeltaLink != "" {
-			if full {
-				changed = p.Store.ReplaceServicePrincipals(all, mark)
-			}
-			p.spLink = page.DeltaLink
-			return changed, nil
-		}
-		link = page.NextLink
+		next = page.NextLink
 	}
 }
