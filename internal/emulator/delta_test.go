@@ -130,7 +130,7 @@ func TestDeltaQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	changes, _, _ := d.round(deltaLink)
+	changes, deltaLink, _ := d.round(deltaLink)
 	if got := changes[ids[0]]; !slices.Equal(keys(got), []string{"displayName", "id"}) || got["displayName"] != "renamed" {
 		t.Errorf("renamed application reported as %v, want id and the new displayName only", got)
 	}
@@ -145,6 +145,9 @@ func TestDeltaQuery(t *testing.T) {
 	}
 	if len(changes) != 3 {
 		t.Errorf("delta reported %d objects, want 3: %v", len(changes), changes)
+	}
+	if again, _, _ := d.round(deltaLink); len(again) != 0 {
+		t.Errorf("the next round reported %d objects again, want none: %v", len(again), again)
 	}
 
 }

@@ -38,8 +38,10 @@ const codeSyncStateNotFound = "syncStateNotFound"
 // deltaState is what a delta token carries: opaque to clients, as Graph's tokens are.
 type deltaState struct {
 	// Since is the change position the round reports changes after; Full marks a full round (every
-	// object) rather than changes.
+	// object) rather than changes. Upto is the change position when the round began: the next round
+	// reports what changed after it.
 	Since int64 `json:"s"`
+	Upto  int64 `json:"u,omitempty"`
 	Full  bool  `json:"f,omitempty"`
 	// After is the last object ID the previous page returned.
 	After string `json:"a,omitempty"`
@@ -79,15 +81,16 @@ func deltaOf(kind directory.ChangeKind, set string) handler {
 			st = deltaState{Since: c.tx.ChangeSeq(), Select: st.Select, Issued: c.now.UnixNano()}
 			return deltaPage(c, set, st, []map[string]any{}, "")
 		}
-		if st.Full && st.After == "" && st.Since == 0 {
-			st.Since = c.tx.ChangeSeq()
+		if st.After == "" && st.Upto == 0 {
+			// The round's first page: what changes from now on belongs to the next round.
+			st.Upto = c.tx.ChangeSeq()
 		}
 		items, more := c.deltaItems(kind, &st)
 		next := ""
 		if more {
 			next = st.encode()
 		} else {
-			since := st.Since
+			since := st.Upto
 			if st.Hidden > 0 && st.Hidden-1 < since {
 				since = st.Hidden - 1
 			}
