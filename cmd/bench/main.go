@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/entra-sso-operator/entra-sso-operator/internal/demo"
 )
 
@@ -21,6 +24,8 @@ func main() {
 	// The benchmark starts kube-apiserver and etcd through itself, as the demo does.
 	demo.ExecControlPlaneShim()
 	signal.Ignore(syscall.SIGPIPE)
+	// envtest logs through controller-runtime; the benchmark prints its own progress.
+	ctrllog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := run(ctx, os.Args[1:])
 	stop()
