@@ -101,7 +101,7 @@ type AppRegistrationReconciler struct {
 // Reconcile reads like the steps a platform engineer would take in the portal: make sure the
 // application exists and matches the spec, make sure its service principal exists, then publish the
 // client configuration in the Secret. Each step is a phase with its own condition; status is written
-// once at the end (and once more right after the application is created, so its IDs survive a crash).
+// once at the end; a crash before it loses nothing, since the application is found by its unique name.
 func (r *AppRegistrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &entrav1alpha1.AppRegistration{}
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
