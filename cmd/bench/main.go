@@ -43,13 +43,8 @@ func run(ctx context.Context, args []string) error {
 	}}
 	var faults string
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.StringVar(&cfg.AssetsDir, "assets-dir", "bin/k8s/current", "directory holding kube-apiserver and etcd (what hack/envtest.sh prints)")
-	fs.StringVar(&cfg.Kubectl, "kubectl", "kubectl", "kubectl binary")
-	fs.StringVar(&cfg.Manager, "manager", "bin/manager", "the operator's manager binary")
-	fs.StringVar(&cfg.Emulator, "emulator", "bin/entra-emulator", "the Entra emulator binary")
-	fs.StringVar(&cfg.ConfigDir, "config-dir", "config", "the kustomize tree (crd/, rbac/, manager/manager.yaml)")
+	demo.BindBinaryFlags(fs, &cfg.Config)
 	fs.StringVar(&cfg.Kubeconfig, "kubeconfig", "bin/bench.kubeconfig", "where to write the cluster admin's kubeconfig while the benchmark runs")
-	fs.StringVar(&cfg.TempRoot, "temp-dir", "", "where to make the run directory; default the system's")
 	fs.BoolVar(&cfg.Restart, "restart", false, "run the restart scenario: the same objects fault-free, then under --faults with the manager killed every --kill-every")
 	fs.IntVar(&cfg.Objects, "objects", 200, "new objects applied at once")
 	fs.DurationVar(&cfg.Latency, "latency", 100*time.Millisecond, "the emulator's latency per request")

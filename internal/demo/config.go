@@ -9,6 +9,7 @@ package demo
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"time"
 )
@@ -94,4 +95,15 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("the Ready timeout must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// BindBinaryFlags binds the flags that name what the demo and the benchmark both run: the control
+// plane's binaries, kubectl, the manager, the emulator and the kustomize tree.
+func BindBinaryFlags(fs *flag.FlagSet, cfg *Config) {
+	fs.StringVar(&cfg.AssetsDir, "assets-dir", "bin/k8s/current", "directory holding kube-apiserver and etcd (what hack/envtest.sh prints)")
+	fs.StringVar(&cfg.Kubectl, "kubectl", "kubectl", "kubectl binary (hack/kubectl.sh prints one, building it when the machine has none)")
+	fs.StringVar(&cfg.Manager, "manager", "bin/manager", "the operator's manager binary")
+	fs.StringVar(&cfg.Emulator, "emulator", "bin/entra-emulator", "the Entra emulator binary")
+	fs.StringVar(&cfg.ConfigDir, "config-dir", "config", "the kustomize tree: crd/, rbac/, manager/manager.yaml and samples/ are read from it")
+	fs.StringVar(&cfg.TempRoot, "temp-dir", "", "where to make the run directory (logs, certificates, etcd data); default the system's")
 }
