@@ -46,6 +46,8 @@ func (o *ownWrites) note(obj client.Object) {
 	o.versions.Store(client.ObjectKeyFromObject(obj), obj.GetResourceVersion())
 }
 
+func (o *ownWrites) forget(obj client.Object) { o.versions.Delete(client.ObjectKeyFromObject(obj)) }
+
 func (o *ownWrites) isOwn(obj client.Object) bool {
 	v, ok := o.versions.Load(client.ObjectKeyFromObject(obj))
 	return ok && v == obj.GetResourceVersion()
@@ -56,9 +58,12 @@ func (o *ownWrites) isOwn(obj client.Object) bool {
 // AppRegistrations' own list covers), and so are updates with the version it wrote.
 func (r *AppRegistrationReconciler) secretEvents() predicate.Funcs {
 	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return false },
-		UpdateFunc:  func(e event.UpdateEvent) bool { return !r.secretWrites.isOwn(e.ObjectNew) },
-		DeleteFunc:  func(event.DeleteEvent) bool { return true },
+		CreateFunc: func(event.CreateEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool { return !r.secretWrites.isOwn(e.ObjectNew) },
+		DeleteFunc: func(e event.DeleteEvent) bool {
+			r.secretWrites.forget(e.Object)
+			return true
+		},
 		GenericFunc: func(event.GenericEvent) bool { return true },
 	}
 }
