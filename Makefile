@@ -60,9 +60,18 @@ test: manifests generate fmt vet envtest demo-binaries ## Run unit and envtest s
 		go test ./... -timeout 30m -coverprofile cover.out $(TEST_ARGS)
 	$(MAKE) --no-print-directory demo ONESHOT=1
 
+# BENCH_ARGS passes flags to bin/bench (bin/bench --help): e.g. BENCH_ARGS="--objects=5000 --latency-bulk=1000
+# --steady-window=10m" for the full run, BENCH_ARGS=--restart for the restart scenario.
+BENCH_ARGS ?=
+
 .PHONY: bench
-bench: manifests generate envtest ## Run the benchmarks (time to Ready for N objects, Graph calls per object, memory).
-	KUBEBUILDER_ASSETS="$$($(ENVTEST_ENV) hack/envtest.sh)" go test ./... -run '^$$' -bench . -benchtime 1x -timeout 30m $(TEST_ARGS)
+bench: manifests envtest demo-binaries ## Benchmark the shipped manager against the emulator binary and a local control plane (BENCH_ARGS=...).
+	@hack/with-progress.sh "go build bin/bench" go build -o "$(LOCALBIN)/bench" ./cmd/bench
+	@kubectl="$$($(DEMO_KUBECTL_CMD))"; \
+	assets="$$($(ENVTEST_ENV) hack/envtest.sh)"; \
+	exec "$(LOCALBIN)/bench" --assets-dir "$$assets" --kubectl "$$kubectl" \
+		--manager "$(LOCALBIN)/manager" --emulator "$(LOCALBIN)/entra-emulator" --config-dir config \
+		--kubeconfig "$(LOCALBIN)/bench.kubeconfig" $(BENCH_ARGS)
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint linter.

@@ -30,12 +30,11 @@ import (
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
 	"golang.org/x/time/rate"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -44,8 +43,11 @@ import (
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/controllers"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/mirror"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
 )
 
@@ -66,6 +68,8 @@ type config struct {
 	// secureMetrics serves metrics over HTTPS, authenticated and authorized against the API server.
 	secureMetrics        bool
 	enableLeaderElection bool
+	// leaderElectionNamespace holds the Lease; empty means the pod's own namespace.
+	leaderElectionNamespace string
 	// enableHTTP2 is off by default: HTTP/2 Rapid Reset and Stream Cancellation
 	// (GHSA-qppj-fm5r-hxr3, GHSA-4374-p667-p6c8) make it a liability for the metrics server.
 	enableHTTP2 bool
@@ -97,6 +101,16 @@ type config struct {
 	// may grant (--consent-allow), in grant mode only.
 	consentMode   controllers.ConsentMode
 	consentPolicy permissions.Policy
+	// deltaInterval is the pause between delta polls of the tenant; 0 turns delta query and the
+	// mirror off (every reconcile reads Graph). backstopPeriod is how often each object is still
+	// verified against Graph itself.
+	deltaInterval  time.Duration
+	backstopPeriod time.Duration
+	// kubeQPS and kubeBurst bound the manager's requests to the Kubernetes API server.
+	kubeQPS   float64
+	kubeBurst int
+	// pprofAddr serves net/http/pprof; "0" (the default) disables it.
+	pprofAddr string
 }
 
 // parseFlags reads the manager's configuration from args (without the program name).
@@ -111,6 +125,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.BoolVar(&cfg.enableLeaderElection, "leader-elect", false,
 		"Enable leader election for controller manager. "+
 			"Enabling this will ensure there is only one active controller manager.")
+	fs.StringVar(&cfg.leaderElectionNamespace, "leader-election-namespace", "",
+		"The namespace of the leader election Lease; empty means the pod's own (required when running outside the cluster).")
 	fs.BoolVar(&cfg.secureMetrics, "metrics-secure", true,
 		"If set, the metrics endpoint is served securely via HTTPS. Use --metrics-secure=false to use HTTP instead.")
 	fs.BoolVar(&cfg.enableHTTP2, "enable-http2", false,
@@ -153,6 +169,18 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 			"rules (repeatable): RESOURCE MicrosoftGraph, ExchangeOnline or an application ID, KIND delegated or "+
 			"application, PERMISSION a name or *. Example: MicrosoftGraph:application:User.Read.All,MicrosoftGraph:delegated:*",
 		func(v string) error { allow = append(allow, v); return nil })
+	// One poll is two Graph reads for the whole tenant (applications, service principals), however
+	// many objects there are; drift is put back within about this long.
+	fs.DurationVar(&cfg.deltaInterval, "delta-interval", 2*time.Minute,
+		"How often the tenant's applications and service principals are polled for changes (Graph delta query); 0 turns delta query off and every reconcile reads Graph.")
+	fs.DurationVar(&cfg.backstopPeriod, "backstop-period", controllers.DefaultBackstopPeriod,
+		"How often each AppRegistration is verified against Graph itself while delta query keeps the operator's mirror of the tenant.")
+	// Graph lets one application make at most 3,000 writes per 150 s in a tenant (20/s), which is
+	// 10 new objects per second at two writes each; each new object costs about three Kubernetes
+	// requests. 50/100 never holds that back; the client-go default (20/30) did.
+	fs.Float64Var(&cfg.kubeQPS, "kube-api-qps", 50, "Requests per second the manager sends to the Kubernetes API server.")
+	fs.IntVar(&cfg.kubeBurst, "kube-api-burst", 100, "Burst of requests the manager may send to the Kubernetes API server.")
+	fs.StringVar(&cfg.pprofAddr, "pprof-bind-address", "0", "The address net/http/pprof listens on, e.g. 127.0.0.1:6060; 0 disables it.")
 	cfg.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -168,6 +196,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	}
 	if cfg.graphTimeout <= 0 || cfg.tokenTimeout <= 0 || cfg.reconcileTimeout <= 0 || cfg.shutdownTimeout <= 0 {
 		return config{}, errors.New("--graph-timeout, --token-timeout, --reconcile-timeout and --graceful-shutdown-timeout must be positive")
+	}
+	if cfg.deltaInterval < 0 || cfg.backstopPeriod <= 0 || cfg.kubeQPS <= 0 || cfg.kubeBurst < 1 {
+		return config{}, errors.New("--delta-interval must not be negative, --backstop-period and --kube-api-qps must be positive, --kube-api-burst at least 1")
 	}
 	return cfg, nil
 }
@@ -258,7 +289,8 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 	if err != nil {
 		return err
 	}
-	graphClient, err := msgraph.New(msgraph.Options{
+	var store *mirror.Store
+	opts := msgraph.Options{
 		Cloud:          c,
 		TenantID:       tenantID,
 		Credential:     cred,
@@ -266,12 +298,22 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 		WriteLimiter:   rate.NewLimiter(rate.Limit(cfg.graphWriteQPS), cfg.graphWriteBurst),
 		RequestTimeout: cfg.graphTimeout,
 		Observe:        metrics.ObserveGraphRequest,
-	})
+	}
+	if cfg.deltaInterval > 0 {
+		// The mirror stops answering when three polls in a row have not completed.
+		store = mirror.NewStore(time.Now, desired.IsUniqueName, 3*cfg.deltaInterval)
+		opts.OnWrite = store.OnWrite
+	}
+	sdk, err := msgraph.New(opts)
 	if err != nil {
 		return err
 	}
+	var graphClient graph.Client = sdk
+	if store != nil {
+		graphClient = mirror.NewClient(sdk, store)
+	}
 	setupLog.Info("using Microsoft Graph", "cloud", c.Name, "graph", c.GraphBaseURL(), "authority", c.AuthorityHost, "tenantId", tenantID,
-		"consentMode", cfg.consentMode, "consentAllow", cfg.consentPolicy.String())
+		"consentMode", cfg.consentMode, "consentAllow", cfg.consentPolicy.String(), "deltaInterval", cfg.deltaInterval)
 	if warning := c.GraphAudienceWarning(); warning != "" {
 		setupLog.Info("WARNING: " + warning)
 	}
@@ -286,6 +328,10 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 		MaxConcurrentReconciles: cfg.maxConcurrentReconciles,
 		ConsentMode:             cfg.consentMode,
 		ConsentPolicy:           cfg.consentPolicy,
+		Mirror:                  store,
+		Delta:                   sdk,
+		DeltaInterval:           cfg.deltaInterval,
+		BackstopPeriod:          cfg.backstopPeriod,
 	}).SetupWithManager(mgr)
 }
 
@@ -300,19 +346,30 @@ func setupControllers(mgr ctrl.Manager, cfg config) error {
 }
 
 func run(cfg config) error {
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 newScheme(),
-		Metrics:                metricsOptions(cfg),
-		HealthProbeBindAddress: cfg.probeAddr,
-		LeaderElection:         cfg.enableLeaderElection,
-		LeaderElectionID:       leaderElectionID,
+	restConfig := ctrl.GetConfigOrDie()
+	restConfig.QPS, restConfig.Burst = float32(cfg.kubeQPS), cfg.kubeBurst
+	var lock resourcelock.Interface
+	if cfg.enableLeaderElection {
+		var err error
+		if lock, err = podLeaseLock(restConfig, cfg.leaderElectionNamespace); err != nil {
+			return err
+		}
+	}
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                              newScheme(),
+		Metrics:                             metricsOptions(cfg),
+		HealthProbeBindAddress:              cfg.probeAddr,
+		LeaderElection:                      cfg.enableLeaderElection,
+		LeaderElectionID:                    leaderElectionID,
+		LeaderElectionNamespace:             cfg.leaderElectionNamespace,
+		LeaderElectionResourceLockInterface: lock,
 		// The process exits as soon as the manager stops, so handing the Lease over right away
 		// is safe and lets a new replica take over without waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &cfg.shutdownTimeout,
-		// Secrets are read straight from the API server instead of being cached: the operator needs
-		// only the few it owns, and a cache would hold every Secret of the cluster in memory.
-		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		// Only the Secrets the operator labels are cached, without managedFields.
+		Cache:            controllers.CacheOptions(),
+		PprofBindAddress: cfg.pprofAddr,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

@@ -30,6 +30,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/yaml"
 )
@@ -60,6 +61,14 @@ func TestParseFlagsDefaults(t *testing.T) {
 	if cfg.enableLeaderElection {
 		t.Error("enableLeaderElection = true, want false by default")
 	}
+	// A burst of new objects is bounded by Graph's write quota (20 writes/s for one application in a
+	// tenant, two per object), never by the Kubernetes client (about three requests per object).
+	if cfg.kubeQPS < 3*10 || cfg.kubeBurst < int(cfg.kubeQPS) {
+		t.Errorf("--kube-api-qps %v / --kube-api-burst %d would hold back new objects", cfg.kubeQPS, cfg.kubeBurst)
+	}
+	if cfg.deltaInterval <= 0 || cfg.backstopPeriod < 24*time.Hour {
+		t.Errorf("delta query is off (%s) or the backstop runs more than daily (%s) by default", cfg.deltaInterval, cfg.backstopPeriod)
+	}
 }
 
 func TestParseFlagsDeploymentArgs(t *testing.T) {
@@ -79,7 +88,8 @@ func TestParseFlagsDeploymentArgs(t *testing.T) {
 }
 
 func TestParseFlagsRejectsBadInput(t *testing.T) {
-	for _, args := range [][]string{{"--no-such-flag"}, {"stray-argument"}} {
+	for _, args := range [][]string{{"--no-such-flag"}, {"stray-argument"}, {"--delta-interval=-1s"}, {"--backstop-period=0"},
+		{"--kube-api-qps=0"}, {"--kube-api-burst=0"}} {
 		if _, err := parseFlags(newFlagSet(), args); err == nil {
 			t.Errorf("parseFlags(%q) succeeded, want an error", args)
 		}
@@ -173,6 +183,24 @@ func TestShippedDeploymentFitsTheManager(t *testing.T) {
 	grace := deployment.Spec.Template.Spec.TerminationGracePeriodSeconds
 	if grace == nil || time.Duration(*grace)*time.Second <= cfg.shutdownTimeout {
 		t.Errorf("terminationGracePeriodSeconds %v is not longer than --graceful-shutdown-timeout %s", grace, cfg.shutdownTimeout)
+	}
+	limit := container.Resources.Limits.Memory()
+	found := false
+	for _, e := range container.Env {
+		if e.Name != "GOMEMLIMIT" {
+			continue
+		}
+		found = true
+		q, err := resource.ParseQuantity(strings.TrimSuffix(e.Value, "B"))
+		if err != nil {
+			t.Fatalf("GOMEMLIMIT %q: %v", e.Value, err)
+		}
+		if limit.IsZero() || q.Cmp(*limit) >= 0 {
+			t.Errorf("GOMEMLIMIT %s is not below the memory limit %s", e.Value, limit)
+		}
+	}
+	if !found {
+		t.Error("the Deployment sets no GOMEMLIMIT")
 	}
 	if got := namespace.Labels["pod-security.kubernetes.io/enforce"]; got != "restricted" {
 		t.Errorf("the namespace enforces Pod Security %q, want restricted", got)

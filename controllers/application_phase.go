@@ -99,10 +99,8 @@ func (r *AppRegistrationReconciler) upsertApplication(ctx context.Context, s *sc
 	s.app, s.createdApp = res, created
 	st.ObjectID, st.AppID, st.TenantID = res.ObjectID, res.AppID, r.Graph.TenantID()
 	st.ServicePrincipalID = "" // a new application has a new service principal
-	// Record the IDs at once, so that even a crash right here leaves them behind.
-	if err := r.patchStatus(ctx, s); err != nil {
-		return err
-	}
+	// The IDs reach status with the reconcile's one status write. A crash before it loses nothing:
+	// the next reconcile's upsert by unique name finds this application instead of making another.
 	switch {
 	case recreated:
 		r.event(s.obj, corev1.EventTypeWarning, "Recreated", "CreateApplication",

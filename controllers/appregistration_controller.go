@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,6 +30,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/mirror"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
 )
@@ -43,6 +45,10 @@ const (
 	// DefaultReplicationWindow is how long after an object's creation a 404 from Graph may still be
 	// replication lag rather than absence.
 	DefaultReplicationWindow = 2 * time.Minute
+	// DefaultBackstopPeriod is how often each object is verified against Graph itself while the
+	// mirror answers its reads: what delta query does not track (navigation properties, perhaps
+	// credentials) is caught at least this often.
+	DefaultBackstopPeriod = 48 * time.Hour
 )
 
 // AppRegistrationReconciler keeps an Entra application, its service principal and the output Secret
@@ -77,9 +83,25 @@ type AppRegistrationReconciler struct {
 	// Resources caches the permissions resources publish; nil means one with the defaults.
 	Resources *permissions.Cache
 
+	// Mirror, when set, is the tenant's mirror that Graph (a mirror.Client around it) answers reads
+	// from while it is fresh. The controller then polls Delta every DeltaInterval to keep it, and
+	// reconciles the objects whose application changed. Nil reads Graph on every reconcile.
+	Mirror        *mirror.Store
+	Delta         graph.Delta
+	DeltaInterval time.Duration
+	// BackstopPeriod is how often each object is verified against Graph itself while the mirror
+	// answers its reads; 0 means DefaultBackstopPeriod.
+	BackstopPeriod time.Duration
+
 	// replicationWaits paces objects waiting for Entra to replicate what the operator created.
 	replicationWaits backoffs
 	resourcesOnce    sync.Once
+	// waiting is the new work queued per namespace, for fair turns (scheduling.go).
+	waiting waiting
+	// secretWrites suppresses the reconcile the operator's own Secret writes would trigger.
+	secretWrites ownWrites
+	// delta is the source of Entra's changes, when Mirror is set.
+	delta *deltaSource
 }
 
 // +kubebuilder:rbac:groups=entra.sso-operator.io,resources=appregistrations,verbs=get;list;watch;update;patch
@@ -92,21 +114,27 @@ type AppRegistrationReconciler struct {
 // Reconcile reads like the steps a platform engineer would take in the portal: make sure the
 // application exists and matches the spec, make sure its service principal exists, then publish the
 // client configuration in the Secret. Each step is a phase with its own condition; status is written
-// once at the end (and once more right after the application is created, so its IDs survive a crash).
+// once at the end; a crash before it loses nothing, since the application is found by its unique name.
 func (r *AppRegistrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &entrav1alpha1.AppRegistration{}
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			// Gone: its credentials' series go with it, however it went.
 			metrics.ForgetCredentials(req.Namespace, req.Name)
+			r.waiting.done(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.delta != nil && settled(obj) && r.delta.park(req.NamespacedName) {
+		// In sync when last seen, and the mirror is not primed yet: the first delta poll covers it.
+		return ctrl.Result{}, nil
 	}
 	// The status is written with the caller's context, so it lands even when the work timed out.
 	work, cancel := context.WithTimeout(ctx, r.reconcileTimeout())
 	defer cancel()
 
 	s := r.newScope(obj)
+	work = r.chooseReads(work, s)
 	if !obj.DeletionTimestamp.IsZero() {
 		result, err := r.finalize(work, s)
 		return result, errors.Join(err, r.patchStatus(ctx, s))
@@ -121,6 +149,7 @@ func (r *AppRegistrationReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 
 	result, err := r.runPhases(work, s)
+	result = r.afterPhases(req, s, result)
 	if patchErr := r.patchStatus(ctx, s); patchErr != nil {
 		return ctrl.Result{}, errors.Join(err, patchErr)
 	}
@@ -164,6 +193,8 @@ type scope struct {
 	// releasing is set while finalizing with deletionPolicy Orphan: every credential the operator
 	// made is removed, since its value goes with the Secret.
 	releasing bool
+	// verifying is set when this reconcile reads the application from Graph itself, not the mirror.
+	verifying bool
 }
 
 func (r *AppRegistrationReconciler) newScope(obj *entrav1alpha1.AppRegistration) *scope {
@@ -304,11 +335,20 @@ func (r *AppRegistrationReconciler) resyncAfter() time.Duration {
 // is taken from.
 const certificateSecretIndex = "spec.credentials.certificate.secretRef.name"
 
-// SetupWithManager registers the reconciler. Secrets are watched by metadata only, which is enough to
-// notice an edit or deletion of an owned Secret, or the renewal of a referenced certificate, without
-// caching every Secret's data.
+// SetupWithManager registers the reconciler. AppRegistrations are queued by priority
+// (scheduling.go). Secrets are cached and watched only when they carry the label
+// entra.sso-operator.io/appregistration (CacheOptions): the operator's own, whose edits by others
+// and deletions reconcile their owner, and the kubernetes.io/tls Secrets a certificate is taken
+// from, labeled so by whoever makes them, whose renewals reconcile the objects naming them. With
+// a mirror, the delta poll is a source of its own.
 func (r *AppRegistrationReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	err := mgr.GetFieldIndexer().IndexField(context.Background(), &entrav1alpha1.AppRegistration{}, certificateSecretIndex,
+	indexer := mgr.GetFieldIndexer()
+	err := indexer.IndexField(context.Background(), &entrav1alpha1.AppRegistration{}, uidIndex,
+		func(o client.Object) []string { return []string{string(o.GetUID())} })
+	if err != nil {
+		return fmt.Errorf("indexing AppRegistrations by UID: %w", err)
+	}
+	err = indexer.IndexField(context.Background(), &entrav1alpha1.AppRegistration{}, certificateSecretIndex,
 		func(o client.Object) []string {
 			if ref := referencedSecretName(o.(*entrav1alpha1.AppRegistration)); ref != "" {
 				return []string{ref}
@@ -318,14 +358,23 @@ func (r *AppRegistrationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return fmt.Errorf("indexing AppRegistrations by their certificate Secret: %w", err)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&entrav1alpha1.AppRegistration{}, builder.WithPredicates(
-			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&corev1.Secret{}, builder.OnlyMetadata).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencingCertificateSecret), builder.OnlyMetadata).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("appregistration").
-		Complete(r)
+		Watches(&entrav1alpha1.AppRegistration{}, appRegistrationEvents{waiting: &r.waiting}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(&corev1.Secret{},
+			handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &entrav1alpha1.AppRegistration{}, handler.OnlyControllerOwner()),
+			builder.WithPredicates(r.secretEvents())).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencingCertificateSecret),
+			builder.WithPredicates(certificateSecretEvents())).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles), UsePriorityQueue: ptr.To(true)})
+	if r.Mirror != nil {
+		r.delta = &deltaSource{cache: mgr.GetCache(), poller: &mirror.Poller{
+			Delta: r.Delta, Store: r.Mirror, Interval: r.DeltaInterval, RetryAfter: min(r.DeltaInterval, deltaRetry),
+		}}
+		b = b.WatchesRawSource(r.delta)
+	}
+	return b.Complete(r)
 }
 
 // referencingCertificateSecret maps a Secret to the AppRegistrations that take their certificate

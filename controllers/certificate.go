@@ -226,7 +226,16 @@ func (r *AppRegistrationReconciler) proofKey(s *scope, published string, pair *c
 // names.
 func (r *AppRegistrationReconciler) referencedCertificate(ctx context.Context, s *scope, name string) (certificate.Pair, error) {
 	secret := &corev1.Secret{}
-	err := r.Get(ctx, types.NamespacedName{Namespace: s.obj.Namespace, Name: name}, secret)
+	key := types.NamespacedName{Namespace: s.obj.Namespace, Name: name}
+	err := r.Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) {
+		// Not in the cache: it lacks SecretLabel. Read it from the API server; its renewals are then
+		// noticed at each resync instead of at once.
+		if err = r.apiReader().Get(ctx, key, secret); err == nil {
+			s.credentialNotes = append(s.credentialNotes, fmt.Sprintf(
+				"label Secret %s with %s so its renewals reach Entra at once (until then at each resync)", name, SecretLabel))
+		}
+	}
 	if apierrors.IsNotFound(err) {
 		return certificate.Pair{}, &certificateUnavailableError{name: name, why: "it does not exist"}
 	}

@@ -16,10 +16,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
+	"github.com/entra-sso-operator/entra-sso-operator/controllers"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/certificate"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
@@ -98,9 +100,10 @@ func TestAnAddWhoseAnswerIsLostLeavesNoCredentialBehind(t *testing.T) {
 }
 
 // TestAReferencedCertificateIsFollowedThroughItsRenewal: a cert-manager style kubernetes.io/tls
-// Secret is registered on the application and copied to the output Secret; when it is renewed,
-// the watch brings the new certificate to both (with addKey and a proof signed by the old one),
-// and the old one stays registered through its overlap.
+// Secret, labeled for the operator as cert-manager's secretTemplate would, is registered on the
+// application and copied to the output Secret; when it is renewed, the watch brings the new
+// certificate to both (with addKey and a proof signed by the old one), and the old one stays
+// registered through its overlap.
 func TestAReferencedCertificateIsFollowedThroughItsRenewal(t *testing.T) {
 	startManager(t, managerOptions{})
 	ctx := context.Background()
@@ -114,7 +117,7 @@ func TestAReferencedCertificateIsFollowedThroughItsRenewal(t *testing.T) {
 	}
 	first := issue()
 	tls := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "crm-tls", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "crm-tls", Namespace: ns, Labels: map[string]string{controllers.SecretLabel: "followed"}},
 		Type:       corev1.SecretTypeTLS,
 		Data:       map[string][]byte{corev1.TLSCertKey: first.CertPEM, corev1.TLSPrivateKeyKey: first.KeyPEM},
 	}
@@ -465,5 +468,38 @@ func TestTheRotateAnnotationIsHandledOnce(t *testing.T) {
 	}
 	if len(markedPasswords(appsFor(obj)[0])) != 2 {
 		t.Error("the rotation did not keep the previous secret for its overlap")
+	}
+}
+
+// TestAnUnlabeledCertificateSecretWorksAndTheStatusSaysToLabelIt: the operator caches only labeled
+// Secrets; a referenced TLS Secret without the label is read from the API server, and
+// CredentialsReady says how to have its renewals picked up at once.
+func TestAnUnlabeledCertificateSecretWorksAndTheStatusSaysToLabelIt(t *testing.T) {
+	startManager(t, managerOptions{})
+	ctx := context.Background()
+	ns := newNamespace(t)
+	pair, err := certificate.Generate(certificate.KeyTypeRSA, 2048, "crm.example.com", time.Now(), 90*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tls := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "crm-tls-unlabeled", Namespace: ns},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{corev1.TLSCertKey: pair.CertPEM, corev1.TLSPrivateKeyKey: pair.KeyPEM},
+	}
+	if err := k8sClient.Create(ctx, tls); err != nil {
+		t.Fatal(err)
+	}
+	in := espoCRM(ns, "unlabeled")
+	in.Spec.Credentials = &v1.Credentials{Certificate: &v1.CertificateCredential{SecretRef: &v1.TLSSecretReference{Name: tls.Name}}}
+	if err := k8sClient.Create(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	obj := waitReady(t, client.ObjectKeyFromObject(in))
+	if got := string(outputSecret(t, obj).Data[secretdata.KeyCertificateThumbprint]); got != pair.Thumbprint() {
+		t.Errorf("the output Secret holds %s, want the referenced certificate %s", got, pair.Thumbprint())
+	}
+	if c := meta.FindStatusCondition(obj.Status.Conditions, v1.ConditionCredentialsReady); c == nil || !strings.Contains(c.Message, "label Secret "+tls.Name) {
+		t.Errorf("CredentialsReady = %+v, want a hint to label the Secret", c)
 	}
 }

@@ -56,7 +56,23 @@ func (r *AppRegistrationReconciler) outputSecret(ctx context.Context, s *scope) 
 // secretConflictError when obj does not control it.
 func (r *AppRegistrationReconciler) ownedSecret(ctx context.Context, obj *entrav1alpha1.AppRegistration, name string) (*corev1.Secret, error) {
 	secret := &corev1.Secret{}
-	err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, secret)
+	key := types.NamespacedName{Namespace: obj.Namespace, Name: name}
+	err := r.Get(ctx, key, secret)
+	if err == nil && !r.secretWrites.isCurrent(secret) {
+		// The cache has not caught up with the operator's last write of this Secret (or someone
+		// wrote after it): the credentials decided from it must come from what is really stored.
+		fresh := &corev1.Secret{}
+		if err = r.apiReader().Get(ctx, key, fresh); err == nil {
+			secret = fresh
+			r.secretWrites.note(fresh)
+		}
+	}
+	if apierrors.IsNotFound(err) && obj.Spec.Credentials != nil {
+		// The cache holds only Secrets with the operator's label. One of this name without it (the
+		// label removed, or someone else's Secret) must still be seen before credentials are made
+		// for it: a credential whose Secret cannot be written would only be made to be removed.
+		err = r.apiReader().Get(ctx, key, secret)
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, nil
@@ -91,8 +107,15 @@ func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) e
 		if err := controllerutil.SetControllerReference(s.obj, secret, r.Scheme()); err != nil {
 			return err
 		}
-		if err := r.Create(ctx, secret); err != nil {
-			return fmt.Errorf("creating Secret %s: %w", name, err)
+		created, err := r.createSecret(ctx, s.obj, secret)
+		if err != nil {
+			return err
+		}
+		if !created {
+			// It existed without the operator's label, so the cache did not show it; createSecret
+			// wrote it with the label back.
+			s.changes = append(s.changes, "labeled Secret "+name+" again")
+			return nil
 		}
 		s.secret = secret
 		r.event(s.obj, corev1.EventTypeNormal, "SecretCreated", "PublishSecret", "Wrote the client configuration to Secret %s", name)
@@ -100,14 +123,20 @@ func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) e
 		return nil
 	}
 	next := mergeAnnotations(secret.Annotations, annotations)
-	if equality.Semantic.DeepEqual(secret.Data, data) && maps.Equal(secret.Annotations, next) {
+	labels := maps.Clone(secret.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	maps.Copy(labels, secretLabels(s.obj))
+	if equality.Semantic.DeepEqual(secret.Data, data) && maps.Equal(secret.Annotations, next) && maps.Equal(secret.Labels, labels) {
 		return nil
 	}
 	updated := secret.DeepCopy()
-	updated.Data, updated.Annotations = data, next
+	updated.Data, updated.Annotations, updated.Labels = data, next, labels
 	if err := r.Update(ctx, updated); err != nil {
 		return fmt.Errorf("updating Secret %s: %w", name, err)
 	}
+	r.secretWrites.note(updated)
 	s.secret = updated
 	r.event(s.obj, corev1.EventTypeNormal, "SecretUpdated", "PublishSecret", "Updated the client configuration in Secret %s", name)
 	s.changes = append(s.changes, "updated Secret "+name)
@@ -134,7 +163,7 @@ func mergeAnnotations(current, ours map[string]string) map[string]string {
 // deleteOwnedSecret deletes the named Secret if, and only if, this AppRegistration controls it.
 func (r *AppRegistrationReconciler) deleteOwnedSecret(ctx context.Context, obj *entrav1alpha1.AppRegistration, name string) error {
 	secret := &corev1.Secret{}
-	err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, secret)
+	err := r.getOwnedSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, secret)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

@@ -23,6 +23,7 @@ import (
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -32,10 +33,12 @@ import (
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/controllers"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/mirror"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/testenv"
 )
@@ -120,6 +123,12 @@ type managerOptions struct {
 	// clock past a token's lifetime would otherwise have the operator send tokens the emulator
 	// considers expired, from a cache that goes by real time.
 	freshTokens bool
+	// delta turns on delta query and the mirror with this poll interval, as --delta-interval does;
+	// zero leaves them off, so every reconcile reads Graph. backstop overrides --backstop-period.
+	delta, backstop time.Duration
+	// namespace limits the operator to one namespace, so a test that counts Graph calls sees only
+	// its own objects' (others' objects stay in the shared API server).
+	namespace string
 }
 
 // testReplicationWindow stands in for the shipped two minutes, so a deletion confirmed after the
@@ -176,37 +185,55 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	if o.clock != nil {
 		clk = o.clock.Now
 	}
-	sdk, err := msgraph.New(msgraph.Options{
+	opts := msgraph.Options{
 		Cloud: serverCloud, TenantID: tenantID, Credential: cred, Transport: transport, Clock: clk,
 		WriteLimiter: rate.NewLimiter(50, 50), RequestTimeout: o.graphTimeout,
 		Observe: func(method string, status int) {
 			metrics.ObserveGraphRequest(method, status)
 			operatorGraphCalls.Add(1)
 		},
-	})
+	}
+	var store *mirror.Store
+	if o.delta > 0 {
+		store = mirror.NewStore(time.Now, desired.IsUniqueName, 3*o.delta)
+		opts.OnWrite = store.OnWrite
+	}
+	sdk, err := msgraph.New(opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	gc = sdk
+	if store != nil {
+		gc = mirror.NewClient(sdk, store)
+	}
+	cacheOptions := controllers.CacheOptions()
+	if o.namespace != "" {
+		cacheOptions.DefaultNamespaces = map[string]cache.Config{o.namespace: {}}
 	}
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Cache:                  cacheOptions,
 		Controller:             ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var operatorGraph graph.Client = sdk
+	operatorGraph := gc
 	if o.wrapGraph != nil {
-		operatorGraph = o.wrapGraph(sdk)
+		operatorGraph = o.wrapGraph(gc)
 	}
 	r := &controllers.AppRegistrationReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Graph:                   operatorGraph,
-		Cloud:                   serverCloud,
 		Clock:                   o.clock,
+		Mirror:                  store,
+		Delta:                   sdk,
+		DeltaInterval:           o.delta,
+		BackstopPeriod:          o.backstop,
+		Cloud:                   serverCloud,
 		Recorder:                mgr.GetEventRecorder("entra-sso-operator"),
 		ResyncPeriod:            o.resync,
 		ReconcileTimeout:        o.reconcileTimeout,
@@ -229,7 +256,7 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	var once sync.Once
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
-	return stop, sdk
+	return stop, gc
 }
 
 // freshCredential gets every token from a new credential, so no token outlives a jump of the
@@ -282,8 +309,9 @@ func waitIdle(t testing.TB) {
 	t.Helper()
 	idleTwice := 0
 	deadline := time.Now().Add(timeout)
+	var depth, active float64
 	for time.Now().Before(deadline) {
-		depth, active := controllerLoad(t)
+		depth, active = controllerLoad(t)
 		if depth <= 0 && active == 0 {
 			idleTwice++
 			if idleTwice == 2 {
@@ -294,8 +322,7 @@ func waitIdle(t testing.TB) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	depth, active := controllerLoad(t)
-	t.Fatalf("the operator did not go idle: queue depth %v, %v reconciles running", depth, active)
+	t.Fatalf("the operator did not go idle: %v queued, %v reconciling", depth, active)
 }
 
 // controllerLoad reads the appregistration controller's queue depth and running reconciles from

@@ -338,6 +338,13 @@ type AppRegistrationStatus struct {
 	// +kubebuilder:validation:MaxLength=128
 	UniqueName string `json:"uniqueName,omitempty"`
 
+	// lastVerifiedTime is when the operator last compared the application with Entra ID itself
+	// rather than with its mirror of the tenant (kept by delta query). Every object is verified this
+	// way at least once per --backstop-period; an object in sync that was verified recently needs no
+	// Graph read when the operator restarts.
+	// +optional
+	LastVerifiedTime *metav1.Time `json:"lastVerifiedTime,omitempty"`
+
 	// secretName is the Secret the operator last wrote, so a renamed target does not leave it behind.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253

@@ -142,6 +142,10 @@ func (in *AppRegistrationStatus) DeepCopyInto(out *AppRegistrationStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.LastVerifiedTime != nil {
+		in, out := &in.LastVerifiedTime, &out.LastVerifiedTime
+		*out = (*in).DeepCopy()
+	}
 	if in.Consent != nil {
 		in, out := &in.Consent, &out.Consent
 		*out = new(ConsentStatus)

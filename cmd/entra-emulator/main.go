@@ -36,6 +36,7 @@ type config struct {
 	throttle             bool
 	errorRate            float64
 	concurrencyConflicts bool
+	deltaTokenLifetime   time.Duration
 	logLevel             string
 	printSecrets         bool
 	hosts                stringList
@@ -69,6 +70,7 @@ func newFlagSet(cfg *config, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.throttle, "throttle", false, "enable Graph's write limits: 3,000 writes per 150 s per app+tenant, 18,000 per 5 min per tenant (429 with Retry-After)")
 	fs.Float64Var(&cfg.errorRate, "error-rate", 0, "fraction (0..1) of Graph requests answered 503 with Retry-After")
 	fs.BoolVar(&cfg.concurrencyConflicts, "concurrency-conflicts", false, "answer overlapping writes to one application with 409 Directory_ConcurrencyViolation")
+	fs.DurationVar(&cfg.deltaTokenLifetime, "delta-token-lifetime", 0, "how long delta query tokens stay valid before answering 400 syncStateNotFound; 0 is Graph's 7 days")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug (one line per request), info, warn or error")
 	fs.BoolVar(&cfg.printSecrets, "print-secrets", false, "also print the operator client secrets on stdout (they are always in --credentials-file)")
 	fs.Var(&cfg.hosts, "host", "extra DNS name or IP for the serving certificate; repeatable (127.0.0.1, ::1 and localhost are always included)")
@@ -132,6 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ServerErrorRate:       cfg.errorRate,
 		ServerErrorRetryAfter: time.Second,
 		ConcurrencyConflicts:  cfg.concurrencyConflicts,
+		DeltaTokenLifetime:    cfg.deltaTokenLifetime,
 	}
 	if cfg.throttle {
 		beh.Throttle = emulator.GraphThrottleLimits()
@@ -282,6 +285,7 @@ func printSummary(w io.Writer, srv *emulator.Server, cfg config) {
 	fmt.Fprintf(w, "Entra emulator listening on %s\n", srv.URL())
 	fmt.Fprintf(w, "  authority host: %s\n", srv.AuthorityHost())
 	fmt.Fprintf(w, "  Graph base URL: %s\n", srv.GraphBaseURL())
+	fmt.Fprintf(w, "  counters:       %s/_emulator/counters\n", srv.URL())
 	if cfg.caFile != "" {
 		fmt.Fprintf(w, "  CA certificate: %s\n", cfg.caFile)
 	}

@@ -110,3 +110,18 @@ func indent(s, prefix string) string {
 	}
 	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
 }
+
+// kill ends the child's process group at once (SIGKILL), as a crash or an OOM kill would, and
+// waits for it to be gone.
+func (c *child) kill() error {
+	select {
+	case <-c.done:
+		return nil
+	default:
+	}
+	if err := syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("killing the %s: %w", c.name, err)
+	}
+	<-c.done
+	return nil
+}

@@ -9,6 +9,7 @@ package demo
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"time"
 )
@@ -52,6 +53,11 @@ type Config struct {
 	ReadyTimeout time.Duration
 	// OneShot returns after the summary instead of running until interrupted.
 	OneShot bool
+	// EmulatorArgs and ManagerArgs are more flags for the emulator and the manager (the benchmark's
+	// faults, the Deployment's args); ManagerEnv more environment for the manager (GOMEMLIMIT).
+	EmulatorArgs []string
+	ManagerArgs  []string
+	ManagerEnv   []string
 }
 
 // ports lists every port with what listens on it and how to change it, for the checks and messages.
@@ -89,4 +95,15 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("the Ready timeout must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// BindBinaryFlags binds the flags that name what the demo and the benchmark both run: the control
+// plane's binaries, kubectl, the manager, the emulator and the kustomize tree.
+func BindBinaryFlags(fs *flag.FlagSet, cfg *Config) {
+	fs.StringVar(&cfg.AssetsDir, "assets-dir", "bin/k8s/current", "directory holding kube-apiserver and etcd (what hack/envtest.sh prints)")
+	fs.StringVar(&cfg.Kubectl, "kubectl", "kubectl", "kubectl binary (hack/kubectl.sh prints one, building it when the machine has none)")
+	fs.StringVar(&cfg.Manager, "manager", "bin/manager", "the operator's manager binary")
+	fs.StringVar(&cfg.Emulator, "emulator", "bin/entra-emulator", "the Entra emulator binary")
+	fs.StringVar(&cfg.ConfigDir, "config-dir", "config", "the kustomize tree: crd/, rbac/, manager/manager.yaml and samples/ are read from it")
+	fs.StringVar(&cfg.TempRoot, "temp-dir", "", "where to make the run directory (logs, certificates, etcd data); default the system's")
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +59,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	if err := checkPortsFree(ctx, cfg.ports()); err != nil {
 		return err
 	}
+	// The emulator's operator holds the consent roles; the allow-list keeps grants to the samples'.
+	cfg.ManagerArgs = append(slices.Clone(cfg.ManagerArgs), "--consent-mode=grant", "--consent-allow="+demoConsentAllow)
 	r := &runner{cfg: cfg, out: out, start: time.Now()}
 	defer func() {
 		if err != nil && r.manager != nil {
@@ -89,46 +92,10 @@ func (r *runner) logf(format string, args ...any) {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	ports := make([]string, 0, len(r.cfg.ports()))
-	for _, p := range r.cfg.ports() {
-		ports = append(ports, fmt.Sprint(p.port))
-	}
-	r.logf("ports %s on %s are free", strings.Join(ports, ", "), loopback)
-	if removed, err := RemoveStaleRunDirs(r.cfg.TempRoot); err != nil {
-		r.logf("warning: %v", err)
-	} else if len(removed) > 0 {
-		r.logf("removed %s, left by a demo that was killed", strings.Join(removed, ", "))
-	}
-	var err error
-	if r.dir, err = newRunDir(r.cfg.TempRoot); err != nil {
+	kc, err := r.startStack(ctx)
+	if err != nil {
 		return err
 	}
-
-	r.logf("starting etcd and kube-apiserver %s from %s", "https://"+hostPort(r.cfg.Ports.APIServer), r.cfg.AssetsDir)
-	if r.controlPlane, err = startControlPlane(r.cfg, r.dir); err != nil {
-		return err
-	}
-	if err := r.writeKubeconfigs(); err != nil {
-		return err
-	}
-	r.logf("control plane up; admin kubeconfig %s", r.cfg.Kubeconfig)
-	kc := kubectl{path: r.cfg.Kubectl, kubeconfig: r.cfg.Kubeconfig, env: childEnv(), dir: filepath.Dir(r.cfg.ConfigDir), cacheDir: r.dir.file("kube-cache")}
-	if err := r.installOperatorPrerequisites(ctx, kc); err != nil {
-		return err
-	}
-
-	r.logf("starting the Entra emulator %s (%s)", "https://"+hostPort(r.cfg.Ports.Emulator), r.cfg.Emulator)
-	if r.emulator, err = startEmulator(ctx, r.cfg, r.dir, childEnv()); err != nil {
-		return err
-	}
-	r.logf("emulator up: tenant %s, operator application %s", r.emulator.creds.Tenants[0].TenantID, r.emulator.creds.Tenants[0].ClientID)
-	r.logf("starting the operator: %s --authority-host=%s --graph-endpoint=%s --ca-bundle=%s --consent-mode=grant --consent-allow=%s (identity in AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
-		r.cfg.Manager, r.emulator.creds.AuthorityHost, r.emulator.creds.GraphBaseURL, r.emulator.caFile, demoConsentAllow)
-	if r.manager, err = startManager(ctx, r.cfg, r.dir, r.emulator, r.dir.file("operator.kubeconfig"), childEnv()); err != nil {
-		return err
-	}
-	r.logf("manager ready (log %s)", r.manager.logPath)
-
 	if err := r.kubectlStep(ctx, kc, "apply", "-k", r.relConfig("samples")); err != nil {
 		return err
 	}
@@ -152,14 +119,78 @@ func (r *runner) run(ctx context.Context) error {
 	}
 }
 
+// startStack starts what the demo and the benchmark both run: the control plane with the CRD and
+// the manager's RBAC, the emulator, and the manager; it returns kubectl for the cluster admin.
+func (r *runner) startStack(ctx context.Context) (kubectl, error) {
+	ports := make([]string, 0, len(r.cfg.ports()))
+	for _, p := range r.cfg.ports() {
+		ports = append(ports, fmt.Sprint(p.port))
+	}
+	r.logf("ports %s on %s are free", strings.Join(ports, ", "), loopback)
+	if removed, err := RemoveStaleRunDirs(r.cfg.TempRoot); err != nil {
+		r.logf("warning: %v", err)
+	} else if len(removed) > 0 {
+		r.logf("removed %s, left by a demo that was killed", strings.Join(removed, ", "))
+	}
+	var err error
+	if r.dir, err = newRunDir(r.cfg.TempRoot); err != nil {
+		return kubectl{}, err
+	}
+
+	r.logf("starting etcd and kube-apiserver %s from %s", "https://"+hostPort(r.cfg.Ports.APIServer), r.cfg.AssetsDir)
+	if r.controlPlane, err = startControlPlane(r.cfg, r.dir); err != nil {
+		return kubectl{}, err
+	}
+	if err := r.writeKubeconfigs(); err != nil {
+		return kubectl{}, err
+	}
+	r.logf("control plane up; admin kubeconfig %s", r.cfg.Kubeconfig)
+	kc := kubectl{path: r.cfg.Kubectl, kubeconfig: r.cfg.Kubeconfig, env: childEnv(), dir: filepath.Dir(r.cfg.ConfigDir), cacheDir: r.dir.file("kube-cache")}
+	if err := r.installOperatorPrerequisites(ctx, kc); err != nil {
+		return kc, err
+	}
+
+	r.logf("starting the Entra emulator %s (%s)", "https://"+hostPort(r.cfg.Ports.Emulator), r.cfg.Emulator)
+	if r.emulator, err = startEmulator(ctx, r.cfg, r.dir, childEnv()); err != nil {
+		return kc, err
+	}
+	r.logf("emulator up: tenant %s, operator application %s", r.emulator.creds.Tenants[0].TenantID, r.emulator.creds.Tenants[0].ClientID)
+	r.logf("starting the operator: %s %s --authority-host=%s --graph-endpoint=%s --ca-bundle=%s (identity in AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
+		r.cfg.Manager, strings.Join(r.cfg.ManagerArgs, " "), r.emulator.creds.AuthorityHost, r.emulator.creds.GraphBaseURL, r.emulator.caFile)
+	if err := r.startManager(ctx); err != nil {
+		return kc, err
+	}
+	r.logf("manager ready (log %s)", r.manager.logPath)
+	return kc, nil
+}
+
+// startManager starts (or starts again) the manager against the running control plane and emulator.
+func (r *runner) startManager(ctx context.Context) error {
+	var err error
+	r.manager, err = startManager(ctx, r.cfg, r.dir, r.emulator, r.dir.file("operator.kubeconfig"), childEnv())
+	return err
+}
+
+// leaderElectionNamespace holds the manager's Lease when its args ask for leader election, as the
+// operator's namespace does in a cluster.
+const leaderElectionNamespace = "entra-sso-operator-system"
+
 // installOperatorPrerequisites does what `make install` and the manager's RBAC do in a real cluster:
 // it installs the CRD and binds the manager's generated ClusterRole to the user the manager runs as.
 func (r *runner) installOperatorPrerequisites(ctx context.Context, kc kubectl) error {
+	const apply, create = "apply", "create"
 	steps := [][]string{
-		{"apply", "-k", r.relConfig("crd")},
+		{apply, "-k", r.relConfig("crd")},
 		{"wait", "--for=condition=Established", "--timeout=60s", "crd/appregistrations.entra.sso-operator.io"},
-		{"apply", "-f", r.relConfig("rbac/role.yaml")},
-		{"create", "clusterrolebinding", "entra-sso-operator-demo", "--clusterrole=manager-role", "--user=" + operatorUserName},
+		{apply, "-f", r.relConfig("rbac/role.yaml")},
+		{create, "clusterrolebinding", "entra-sso-operator-demo", "--clusterrole=manager-role", "--user=" + operatorUserName},
+	}
+	if slices.Contains(r.cfg.ManagerArgs, "--leader-elect") {
+		ns := leaderElectionNamespace
+		steps = append(steps, []string{create, "namespace", ns},
+			[]string{apply, "-n", ns, "-f", r.relConfig("rbac/leader_election_role.yaml")},
+			[]string{create, "rolebinding", "-n", ns, "entra-sso-operator-demo-leader-election", "--role=leader-election-role", "--user=" + operatorUserName})
+		r.cfg.ManagerArgs = append(r.cfg.ManagerArgs, "--leader-election-namespace="+ns)
 	}
 	for _, args := range steps {
 		if err := r.kubectlStep(ctx, kc, args...); err != nil {

@@ -36,12 +36,12 @@ type emulator struct {
 // written the CA certificate and the operator's credentials, which it does once it is listening.
 func startEmulator(ctx context.Context, cfg Config, run *runDir, env []string) (*emulator, error) {
 	caFile, credsFile := run.file("emulator-ca.pem"), run.file("emulator-credentials.json")
-	c, err := startChild(ctx, "Entra emulator", run.file("emulator.log"), cfg.Emulator, []string{
+	c, err := startChild(ctx, "Entra emulator", run.file("emulator.log"), cfg.Emulator, append([]string{
 		"--addr", hostPort(cfg.Ports.Emulator),
 		"--tenant-id", cfg.TenantID,
 		"--ca-file", caFile,
 		"--credentials-file", credsFile,
-	}, env)
+	}, cfg.EmulatorArgs...), env)
 	if err != nil {
 		return nil, err
 	}

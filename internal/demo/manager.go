@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,26 +18,25 @@ const managerStartTimeout = 60 * time.Second
 // variables azidentity reads, the cluster in KUBECONFIG. It waits for the manager's /readyz.
 func startManager(ctx context.Context, cfg Config, run *runDir, emu *emulator, kubeconfig string, env []string) (*child, error) {
 	tenant := emu.creds.Tenants[0]
-	env = append(env,
+	env = append(append(env, cfg.ManagerEnv...),
 		"KUBECONFIG="+kubeconfig,
 		"AZURE_TENANT_ID="+tenant.TenantID,
 		"AZURE_CLIENT_ID="+tenant.ClientID,
 		"AZURE_CLIENT_SECRET="+tenant.ClientSecret,
 	)
 	probeAddr := hostPort(cfg.Ports.ManagerProbe)
-	c, err := startChild(ctx, "manager", run.file("manager.log"), cfg.Manager, []string{
-		"--authority-host=" + emu.creds.AuthorityHost,
-		"--graph-endpoint=" + emu.creds.GraphBaseURL,
-		"--ca-bundle=" + emu.caFile,
-		// The emulator's operator holds the consent roles; the allow-list keeps grants to the samples'.
-		"--consent-mode=grant",
-		"--consent-allow=" + demoConsentAllow,
-		"--health-probe-bind-address=" + probeAddr,
+	// cfg.ManagerArgs first: the flags below point the manager at the local cluster and emulator and
+	// win over the shipped ones they repeat (the last value of a flag counts).
+	c, err := startChild(ctx, "manager", run.file("manager.log"), cfg.Manager, append(slices.Clone(cfg.ManagerArgs),
+		"--authority-host="+emu.creds.AuthorityHost,
+		"--graph-endpoint="+emu.creds.GraphBaseURL,
+		"--ca-bundle="+emu.caFile,
+		"--health-probe-bind-address="+probeAddr,
 		// The demo reads no metrics; serving them would take one more port.
 		"--metrics-bind-address=0",
 		// Readable lines for the log tail printed when something fails.
 		"--zap-encoder=console",
-	}, env)
+	), env)
 	if err != nil {
 		return nil, err
 	}

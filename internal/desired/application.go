@@ -17,6 +17,21 @@ const uniqueNamePrefix = "entra-sso-operator-"
 // UniqueName is the immutable key the application of an AppRegistration is created under.
 func UniqueName(uid string) string { return uniqueNamePrefix + uid }
 
+// UIDFromUniqueName returns the UID of the AppRegistration an application's unique name belongs
+// to, and false for an application this operator did not create.
+func UIDFromUniqueName(name string) (string, bool) {
+	if len(name) <= len(uniqueNamePrefix) || !strings.EqualFold(name[:len(uniqueNamePrefix)], uniqueNamePrefix) {
+		return "", false
+	}
+	return strings.ToLower(name[len(uniqueNamePrefix):]), true
+}
+
+// IsUniqueName reports whether an application's unique name is one this operator creates.
+func IsUniqueName(name string) bool {
+	_, ok := UIDFromUniqueName(name)
+	return ok
+}
+
 // Application is the application registration the spec describes. Every managed field is set: what
 // the spec leaves out is the Entra default, so a value someone added in the portal is removed.
 // RequiredResourceAccess is the exception: the spec names permissions, Entra wants IDs, so the

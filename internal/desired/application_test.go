@@ -141,3 +141,22 @@ func TestDiffWantsV2TokensForPersonalAccounts(t *testing.T) {
 		t.Errorf("Diff() = %v once in sync", got)
 	}
 }
+
+func TestUIDFromUniqueName(t *testing.T) {
+	cases := []struct {
+		name, uid string
+		ok        bool
+	}{
+		{UniqueName("0f7c-uid"), "0f7c-uid", true},
+		{"Entra-SSO-Operator-ABC", "abc", true},
+		{"entra-sso-operator-", "", false},
+		{"someone-elses-app", "", false},
+		{"", "", false},
+	}
+	for _, c := range cases {
+		uid, ok := UIDFromUniqueName(c.name)
+		if uid != c.uid || ok != c.ok || IsUniqueName(c.name) != c.ok {
+			t.Errorf("UIDFromUniqueName(%q) = %q, %v; want %q, %v", c.name, uid, ok, c.uid, c.ok)
+		}
+	}
+}

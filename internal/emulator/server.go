@@ -244,6 +244,10 @@ func (s *Server) Tenant(id string) *Tenant {
 // resets every token bucket; switching StallTokenEndpoint off releases the stalled requests.
 func (s *Server) SetBehaviour(b Behaviour) { s.faults.Set(b) }
 
+// ExpireDeltaTokens makes every delta query token issued so far answer 400 syncStateNotFound, as
+// Graph does when it has dropped a client's sync state; the client must start a full round again.
+func (s *Server) ExpireDeltaTokens() { s.faults.ExpireDeltaTokens() }
+
 // Counters returns a snapshot of the request counters.
 func (s *Server) Counters() Counters { return s.faults.Counters() }
 
@@ -270,6 +274,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	r = r.WithContext(wire.WithRequest(r.Context(), req))
 
+	if strings.HasPrefix(r.URL.Path, adminPrefix) {
+		// Not Entra's: no latency, no faults, not counted.
+		s.serveAdmin(rw, r)
+		return
+	}
 	if !s.faults.Delay(r.Context()) {
 		return
 	}

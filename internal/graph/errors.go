@@ -41,10 +41,13 @@ const (
 	// KindPolicy means an app management policy of the tenant (or of the application) refused a
 	// credential: its type, or its lifetime. Only the spec or the policy can change that.
 	KindPolicy
+	// KindResyncRequired means Graph no longer has the delta query state a link refers to (expired
+	// or invalid): the client must start a new full round.
+	KindResyncRequired
 )
 
 var kindNames = [...]string{"Unknown", "NotFound", "Forbidden", "BadRequest", "Throttled", "Conflict",
-	"ReplicationLag", "Unavailable", "Authentication", "Policy"}
+	"ReplicationLag", "Unavailable", "Authentication", "Policy", "ResyncRequired"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -208,6 +211,8 @@ func Classify(status int, code, message string, details ...string) Kind {
 		return KindThrottled
 	case status == http.StatusConflict:
 		return KindConflict
+	case isResyncRequired(status, code):
+		return KindResyncRequired
 	case status == http.StatusBadRequest && isReplicationLag(append(details, code), message):
 		return KindReplicationLag
 	case status == http.StatusBadRequest && strings.HasSuffix(code, appPolicyCodeSuffix):
@@ -223,6 +228,19 @@ func Classify(status int, code, message string, details ...string) Kind {
 // appPolicyCodeSuffix ends the codes of Graph's refusals by an app management policy:
 // CredentialTypeNotAllowedAsPerAppPolicy, CredentialInvalidLifetimeAsPerAppPolicy.
 const appPolicyCodeSuffix = "AsPerAppPolicy"
+
+// isResyncRequired recognizes Graph's answers to a delta link whose sync state is gone: 400
+// syncStateNotFound or syncStateInvalid, resyncRequired, or 410 Gone.
+func isResyncRequired(status int, code string) bool {
+	switch status {
+	case http.StatusGone:
+		return true
+	case http.StatusBadRequest:
+		return strings.EqualFold(code, "syncStateNotFound") || strings.EqualFold(code, "syncStateInvalid") ||
+			strings.EqualFold(code, "resyncRequired")
+	}
+	return false
+}
 
 // isReplicationLag recognizes Graph's answer to creating a service principal for an application that
 // has not replicated yet: 400 Request_BadRequest with the detail code NoBackingApplicationObject and

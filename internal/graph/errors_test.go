@@ -30,6 +30,10 @@ func TestClassify(t *testing.T) {
 		{503, "serviceNotAvailable", "", nil, KindUnavailable},
 		{0, "", "dial tcp: connection refused", nil, KindUnavailable},
 		{412, "", "", nil, KindUnknown},
+		{400, "syncStateNotFound", "The sync state could not be found or has expired.", nil, KindResyncRequired},
+		{400, "syncStateInvalid", "", nil, KindResyncRequired},
+		{400, "resyncRequired", "", nil, KindResyncRequired},
+		{410, "", "", nil, KindResyncRequired},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%d %s %v", c.status, c.code, c.details), func(t *testing.T) {

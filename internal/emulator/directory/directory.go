@@ -36,6 +36,8 @@ type Directory struct {
 	grants      table[OAuth2PermissionGrant, *OAuth2PermissionGrant]
 	users       []User
 	policy      TenantAppManagementPolicy
+	// changes records what changed when, for delta query.
+	changes changeLog
 
 	operatorClientID string
 	operatorSecret   string
@@ -342,20 +344,28 @@ func (tx *Tx) ApplicationByAppID(appID string) *Application {
 func (tx *Tx) Applications() []*Application { return tx.d.apps.list() }
 
 // AddApplication stores a new application created at.
-func (tx *Tx) AddApplication(a *Application, at time.Time) { tx.d.apps.add(a.ID, a, tx.stamp(at)) }
+func (tx *Tx) AddApplication(a *Application, at time.Time) {
+	tx.d.apps.add(a.ID, a, tx.stamp(at))
+	tx.d.changes.created(ChangeApplications, a.ID)
+}
 
 // ReplaceApplication stores a changed version of an existing application (same ID; the stamp is
 // kept) and carries what Entra propagates over to its service principal.
 func (tx *Tx) ReplaceApplication(next *Application) {
-	tx.d.apps.add(next.ID, next, tx.d.apps.get(next.ID).Stamp())
+	cur := tx.d.apps.get(next.ID)
+	before := TakeSnapshot(cur)
+	tx.d.apps.add(next.ID, next, cur.Stamp())
+	tx.d.changes.changed(ChangeApplications, next.ID, changedProperties(before, TakeSnapshot(next)))
 	sp := tx.ServicePrincipalByAppID(next.AppID)
 	if sp == nil {
 		return
 	}
+	spBefore := TakeSnapshot(sp)
 	fresh := NewServicePrincipalFor(next, tx.d.id)
 	sp.DisplayName, sp.AppDisplayName = fresh.DisplayName, fresh.AppDisplayName
 	sp.AppRoles, sp.OAuth2PermissionScopes = fresh.AppRoles, fresh.OAuth2PermissionScopes
 	sp.ServicePrincipalNames, sp.ReplyURLs, sp.SignInAudience = fresh.ServicePrincipalNames, fresh.ReplyURLs, fresh.SignInAudience
+	tx.RecordEdit(sp, spBefore)
 }
 
 // DeleteApplication removes an application and, as Entra does in the home tenant, its service
@@ -366,6 +376,9 @@ func (tx *Tx) DeleteApplication(objectID string) {
 	if a == nil {
 		return
 	}
+	// A deleted application goes to deleted items, from which it can be restored: Graph's delta
+	// reports it removed with reason "changed".
+	tx.d.changes.removed(ChangeApplications, objectID, RemovedChanged)
 	if sp := tx.ServicePrincipalByAppID(a.AppID); sp != nil {
 		tx.DeleteServicePrincipal(sp.ID)
 	}
@@ -414,11 +427,15 @@ func (tx *Tx) ServicePrincipals() []*ServicePrincipal { return tx.d.sps.list() }
 // AddServicePrincipal stores a new service principal created at.
 func (tx *Tx) AddServicePrincipal(sp *ServicePrincipal, at time.Time) {
 	tx.d.sps.add(sp.ID, sp, tx.stamp(at))
+	tx.d.changes.created(ChangeServicePrincipals, sp.ID)
 }
 
 // DeleteServicePrincipal removes a service principal with the assignments and grants that name
 // it.
 func (tx *Tx) DeleteServicePrincipal(id string) {
+	if tx.d.sps.get(id) != nil {
+		tx.d.changes.removed(ChangeServicePrincipals, id, RemovedChanged)
+	}
 	tx.d.sps.remove(id)
 	maps.DeleteFunc(tx.d.assignments, func(_ string, a *AppRoleAssignment) bool { return a.PrincipalID == id || a.ResourceID == id })
 	maps.DeleteFunc(tx.d.grants, func(_ string, g *OAuth2PermissionGrant) bool { return g.ClientID == id || g.ResourceID == id })

@@ -45,6 +45,22 @@ type Behaviour struct {
 	// on and is answered), the client gives up (its request context ends), or the server closes.
 	// Requests are counted when they arrive, so a test sees the attempts while they hang.
 	StallTokenEndpoint bool
+
+	// DeltaTokenLifetime is how long a delta query's deltaLink or nextLink stays usable; older ones
+	// answer 400 syncStateNotFound and the client must start over. 0 means Graph's 7 days for
+	// directory objects. Faults.ExpireDeltaTokens expires every token issued so far at once.
+	DeltaTokenLifetime time.Duration
+}
+
+// graphDeltaTokenLifetime is how long Graph keeps delta state for directory objects.
+const graphDeltaTokenLifetime = 7 * 24 * time.Hour
+
+// deltaTokenLifetime is the lifetime of delta tokens under this behaviour.
+func (b Behaviour) deltaTokenLifetime() time.Duration {
+	if b.DeltaTokenLifetime <= 0 {
+		return graphDeltaTokenLifetime
+	}
+	return b.DeltaTokenLifetime
 }
 
 // ThrottleConfig sizes the write token buckets. Graph's documented identity limits for

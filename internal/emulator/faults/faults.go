@@ -30,6 +30,9 @@ type Faults struct {
 
 	closed    chan struct{}
 	closeOnce sync.Once
+
+	// deltaCutoff is when ExpireDeltaTokens last ran: delta tokens issued before it are expired.
+	deltaCutoff atomic.Int64
 }
 
 // ErrClosed is returned to requests that were waiting when the emulator closed.
@@ -225,3 +228,16 @@ func (f *Faults) Counters() Counters { return f.counters.snapshot() }
 
 // ResetCounters zeroes the request counters.
 func (f *Faults) ResetCounters() { f.counters.reset() }
+
+// ExpireDeltaTokens makes every delta token issued so far answer 400 syncStateNotFound, as Graph does
+// when it has dropped a client's sync state.
+func (f *Faults) ExpireDeltaTokens() { f.deltaCutoff.Store(f.clock().UnixNano()) }
+
+// DeltaTokenValid reports whether a delta token issued at issued may still be used: issued after the
+// last ExpireDeltaTokens and within Behaviour.DeltaTokenLifetime.
+func (f *Faults) DeltaTokenValid(issued time.Time) bool {
+	if issued.UnixNano() <= f.deltaCutoff.Load() {
+		return false
+	}
+	return f.clock().Sub(issued) < f.Behaviour().deltaTokenLifetime()
+}

@@ -59,7 +59,10 @@ type handler func(c *call) (reply, *odata.Error)
 
 // call is one Graph request on its way through the pipeline.
 type call struct {
-	r      *http.Request
+	r *http.Request
+	// root is the Graph v1.0 root URL, for links in answers; faults is the emulator's behaviour.
+	root   string
+	faults *faults.Faults
 	now    time.Time
 	who    identity.Caller
 	route  *Route
@@ -124,7 +127,7 @@ func (api *API) admit(w http.ResponseWriter, r *http.Request) (*call, func(), *o
 	if gerr != nil {
 		return nil, nil, gerr
 	}
-	c := &call{r: r, now: now, who: who, route: rt, params: p, raw: raw, dir: dir, fic: -1}
+	c := &call{r: r, root: api.serviceRoot(), faults: api.faults, now: now, who: who, route: rt, params: p, raw: raw, dir: dir, fic: -1}
 	if rt.Write {
 		if gerr := api.throttle(w, c); gerr != nil {
 			return nil, nil, gerr
@@ -205,7 +208,10 @@ func (c *call) serve() (reply, *odata.Error) {
 		c.tx = tx
 		defer func() { c.tx = nil }()
 		if gerr = c.find(); gerr == nil {
-			rep, gerr = rt.handle(c)
+			edits := c.trackEdits()
+			if rep, gerr = rt.handle(c); gerr == nil {
+				edits.record(tx)
+			}
 		}
 	})
 	return rep, gerr
@@ -214,7 +220,7 @@ func (c *call) serve() (reply, *odata.Error) {
 // readQuery parses a GET's OData query options for the entity it returns.
 func (c *call) readQuery() *odata.Error {
 	rt := c.route
-	if rt.Method != http.MethodGet {
+	if rt.Method != http.MethodGet || rt.ownQuery {
 		return nil
 	}
 	var gerr *odata.Error

@@ -41,7 +41,8 @@ func splitPath(path string) []pathSegment {
 	for _, raw := range strings.Split(path, "/") {
 		m := altKeyRe.FindStringSubmatch(raw)
 		if m == nil {
-			out = append(out, pathSegment{name: raw, raw: raw})
+			// A function call without parameters (delta(), as the SDK writes it) names the function.
+			out = append(out, pathSegment{name: strings.TrimSuffix(raw, "()"), raw: raw})
 			continue
 		}
 		v := m[3]

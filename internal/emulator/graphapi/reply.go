@@ -21,6 +21,8 @@ type reply struct {
 	// items is a collection, filtered and paged by the request's query when written.
 	items []odata.Item
 	list  bool
+	// verbatim bodies carry their own annotations (delta pages) and are written as they are.
+	verbatim bool
 }
 
 // entity answers with one entity of the set at contextPath.
@@ -72,6 +74,8 @@ func (api *API) write(w http.ResponseWriter, c *call, rep reply) {
 	switch {
 	case rep.status == http.StatusNoContent:
 		w.WriteHeader(http.StatusNoContent)
+	case rep.verbatim:
+		odata.Write(w, rep.status, rep.body)
 	case rep.list:
 		page, skipToken := c.query.Page(rep.items)
 		out := map[string]any{"@odata.context": odata.ContextURL(root, rep.context, c.query.Selected), "value": page}

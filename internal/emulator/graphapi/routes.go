@@ -36,7 +36,9 @@ type Route struct {
 	applies func(r *http.Request, p params) bool
 	// createsMissing lets the handler create the {app} the path names instead of a 404.
 	createsMissing bool
-	handle         handler
+	// ownQuery marks a GET whose handler reads its query options itself (delta query's tokens).
+	ownQuery bool
+	handle   handler
 
 	segments []string
 }
@@ -99,6 +101,11 @@ const (
 // routes is the Graph API: every operation, what it needs, and who answers it. The first route
 // that matches a request serves it.
 var routes = compile([]*Route{
+	// Delta query: before applicationPath, which would take "delta" for an application ID.
+	{Method: get, Pattern: "/applications/delta", Op: "application.delta", Roles: readApplications, Entity: &applicationSpec,
+		ownQuery: true, handle: deltaOf(directory.ChangeApplications, setApplications)},
+	{Method: get, Pattern: "/servicePrincipals/delta", Op: "servicePrincipal.delta", Roles: readApplications, Entity: &servicePrincipalSpec,
+		ownQuery: true, handle: deltaOf(directory.ChangeServicePrincipals, setServicePrincipals)},
 	{Method: get, Pattern: "/applications", Op: "application.list", Roles: readApplications, Entity: &applicationSpec, handle: listVisible(setApplications, (*directory.Tx).Applications)},
 	{Method: post, Pattern: "/applications", Op: "application.create", Write: true, Roles: writeApplications, handle: createApplication},
 	{Method: get, Pattern: applicationPath, Op: "application.get", Roles: readApplications, Entity: &applicationSpec, handle: getApplication},

@@ -65,7 +65,11 @@ func req(method, path, body string) graphRequest {
 // permissions is the specification the route table must match, by operation.
 var permissions = merge(assignmentPermissions("appRoleAssignedTo", func(f *fixture) string { return f.graphSPID }, "Contacts.Read"),
 	assignmentPermissions("appRoleAssignments", func(f *fixture) string { return f.spID }, "Mail.Send"), map[string]permission{
-		"application.list":   {roles: readApplications, request: func(*fixture) graphRequest { return req("GET", "/applications", "") }},
+		"application.list":  {roles: readApplications, request: func(*fixture) graphRequest { return req("GET", "/applications", "") }},
+		"application.delta": {roles: readApplications, request: func(*fixture) graphRequest { return req("GET", "/applications/delta()?$select=uniqueName", "") }},
+		"servicePrincipal.delta": {roles: readApplications, request: func(*fixture) graphRequest {
+			return req("GET", "/servicePrincipals/delta?$select=appId", "")
+		}},
 		"application.create": {roles: writeApplications, request: func(*fixture) graphRequest { return req("POST", "/applications", `{"displayName":"created"}`) }},
 		"application.get":    {roles: readApplications, request: func(f *fixture) graphRequest { return req("GET", "/applications/"+f.appObjectID, "") }},
 		"application.upsert": {roles: writeApplications, ownedOnly: true, request: func(f *fixture) graphRequest {

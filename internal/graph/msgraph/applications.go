@@ -26,7 +26,7 @@ var (
 // (key), which a write of the whole keyCredentials collection must send back.
 var applicationSelect = func() []string {
 	out := make([]string, 0, 5+len(graph.ManagedFields))
-	out = append(out, "id", "appId", "uniqueName", "passwordCredentials", "keyCredentials")
+	out = append(out, propID, propAppID, "uniqueName", "passwordCredentials", "keyCredentials")
 	for _, f := range graph.ManagedFields {
 		out = append(out, string(f))
 	}

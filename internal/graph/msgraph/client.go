@@ -25,6 +25,12 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 )
 
+// Graph property names several requests select.
+const (
+	propID    = "id"
+	propAppID = "appId"
+)
+
 // DefaultRequestTimeout bounds one Graph request, retries included, when Options leave it unset.
 const DefaultRequestTimeout = 30 * time.Second
 
@@ -60,6 +66,10 @@ type Options struct {
 	Observe func(method string, status int)
 	// Clock is the time source for Retry-After; nil means time.Now.
 	Clock func() time.Time
+	// OnWrite, if set, is told after every write to an application (by its unique name, with the
+	// write's context), whatever its outcome, so a cache of applications can drop what the write
+	// may have changed.
+	OnWrite func(ctx context.Context, uniqueName string)
 }
 
 // Client implements graph.Client with msgraph-sdk-go.
@@ -69,6 +79,7 @@ type Client struct {
 	limiter  *rate.Limiter
 	appLocks keyedMutex
 	now      func() time.Time
+	onWrite  func(ctx context.Context, uniqueName string)
 
 	// pausedUntil is when Graph's last Retry-After for this tenant runs out. Until then the client
 	// sends nothing and answers at once with a throttled error carrying the remaining wait, so no
@@ -127,6 +138,7 @@ func New(opts Options) (*Client, error) {
 		sdk:      msgraphsdk.NewGraphServiceClient(adapter),
 		limiter:  opts.WriteLimiter,
 		now:      now,
+		onWrite:  opts.OnWrite,
 	}, nil
 }
 
@@ -200,6 +212,9 @@ func (c *Client) write(ctx context.Context, op operation, key string, do func() 
 	}
 	unlock := c.appLocks.lock(key)
 	defer unlock()
+	if c.onWrite != nil {
+		defer c.onWrite(ctx, key)
+	}
 	return c.wrap(op, do())
 }
 

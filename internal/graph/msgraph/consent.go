@@ -26,7 +26,7 @@ var (
 	opAssignAppRole    = operation{"grant an application permission", graph.PermissionAppRoleAssignmentReadWriteAll}
 	opRemoveAssignment = operation{"revoke an application permission", graph.PermissionAppRoleAssignmentReadWriteAll}
 	// resourceSelect is all a resource read needs; Microsoft Graph's service principal is large.
-	resourceSelect      = []string{"id", "appId", "displayName", "appRoles", "oauth2PermissionScopes"}
+	resourceSelect      = []string{propID, propAppID, "displayName", "appRoles", "oauth2PermissionScopes"}
 	errAssignmentNoUUID = errors.New("an ID of the app role assignment is not a GUID")
 )
 

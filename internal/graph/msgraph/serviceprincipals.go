@@ -22,7 +22,7 @@ func (c *Client) GetServicePrincipal(ctx context.Context, appID string) (graph.S
 		res, err = c.sdk.ServicePrincipalsWithAppId(&appID).Get(ctx,
 			&serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetRequestConfiguration{
 				QueryParameters: &serviceprincipalswithappid.ServicePrincipalsWithAppIdRequestBuilderGetQueryParameters{
-					Select: []string{"id", "appId"},
+					Select: []string{propID, propAppID},
 				},
 			})
 		return err
