@@ -21,7 +21,7 @@ import (
 // deleted on its account.
 func (r *AppRegistrationReconciler) ensureApplication(ctx context.Context, s *scope) (ctrl.Result, error) {
 	st := &s.obj.Status
-	tenantID := r.Graph.TenantID()
+	tenantID := s.graph.TenantID()
 	if st.TenantID != "" && !strings.EqualFold(st.TenantID, tenantID) {
 		return ctrl.Result{}, &tenantMismatchError{recorded: st.TenantID, current: tenantID}
 	}
@@ -33,7 +33,7 @@ func (r *AppRegistrationReconciler) ensureApplication(ctx context.Context, s *sc
 		return ctrl.Result{}, r.upsertApplication(ctx, s, want)
 	}
 
-	observed, err := r.Graph.GetApplication(ctx, s.uniqueName)
+	observed, err := s.graph.GetApplication(ctx, s.uniqueName)
 	switch {
 	case err == nil:
 		if !strings.EqualFold(observed.UniqueName, s.uniqueName) {
@@ -80,14 +80,14 @@ func (r *AppRegistrationReconciler) restoreRecordedIDs(s *scope) error {
 
 func (r *AppRegistrationReconciler) upsertApplication(ctx context.Context, s *scope, want graph.Application) error {
 	st := &s.obj.Status
-	res, created, err := r.Graph.UpsertApplication(ctx, s.uniqueName, want)
+	res, created, err := s.graph.UpsertApplication(ctx, s.uniqueName, want)
 	if err != nil {
 		return err
 	}
 	if !created {
 		// It existed: a crash came between an earlier create and the status write, or Graph had not
 		// replicated it to the replica that answered the read. The upsert already wrote the spec.
-		res, err = r.Graph.GetApplication(ctx, s.uniqueName)
+		res, err = s.graph.GetApplication(ctx, s.uniqueName)
 		if errors.Is(err, graph.ErrNotFound) {
 			return errReplicating("the application")
 		}
@@ -97,7 +97,7 @@ func (r *AppRegistrationReconciler) upsertApplication(ctx context.Context, s *sc
 	}
 	recreated := created && st.ObjectID != "" && st.ObjectID != res.ObjectID
 	s.app, s.createdApp = res, created
-	st.ObjectID, st.AppID, st.TenantID = res.ObjectID, res.AppID, r.Graph.TenantID()
+	st.ObjectID, st.AppID, st.TenantID = res.ObjectID, res.AppID, s.graph.TenantID()
 	st.ServicePrincipalID = "" // a new application has a new service principal
 	// The IDs reach status with the reconcile's one status write. A crash before it loses nothing:
 	// the next reconcile's upsert by unique name finds this application instead of making another.
@@ -119,7 +119,7 @@ func (r *AppRegistrationReconciler) updateApplication(ctx context.Context, s *sc
 	if len(fields) == 0 {
 		return nil
 	}
-	if err := r.Graph.UpdateApplication(ctx, s.uniqueName, want, fields); err != nil {
+	if err := s.graph.UpdateApplication(ctx, s.uniqueName, want, fields); err != nil {
 		return err
 	}
 	names := make([]string, len(fields))

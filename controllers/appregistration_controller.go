@@ -164,6 +164,10 @@ type scope struct {
 	now time.Time
 	// uniqueName is the application's identity, derived from the object's UID alone.
 	uniqueName string
+	// graph is the Graph client of the tenant the object's application lives in, and cloud names
+	// that tenant's endpoints.
+	graph graph.Client
+	cloud cloud.Cloud
 	// app is the application as read from (or created in) Graph in this reconcile. Every later
 	// phase takes its IDs from here, never from status.
 	app graph.Application
@@ -203,6 +207,8 @@ func (r *AppRegistrationReconciler) newScope(obj *entrav1alpha1.AppRegistration)
 		statusBefore: obj.Status.DeepCopy(),
 		now:          r.now(),
 		uniqueName:   desired.UniqueName(string(obj.UID)),
+		graph:        r.Graph,
+		cloud:        r.Cloud,
 	}
 }
 

@@ -119,7 +119,7 @@ func (w *keyWriter) add(ctx context.Context, displayName string, pair certificat
 		if err != nil {
 			return rotation.Credential{}, err
 		}
-		added, err := w.r.Graph.AddKey(ctx, app, kc, proof)
+		added, err := w.s.graph.AddKey(ctx, app, kc, proof)
 		if err != nil {
 			return rotation.Credential{}, err
 		}
@@ -156,7 +156,7 @@ func (w *keyWriter) remove(ctx context.Context, removals []rotation.Removal) err
 		if err != nil {
 			return err
 		}
-		if err := w.r.Graph.RemoveKey(ctx, app, rm.KeyID, proof); err != nil && !isGone(err) {
+		if err := w.s.graph.RemoveKey(ctx, app, rm.KeyID, proof); err != nil && !isGone(err) {
 			return err
 		}
 		w.s.app.KeyCredentials = slices.DeleteFunc(w.s.app.KeyCredentials, func(kc graph.KeyCredential) bool { return strings.EqualFold(kc.KeyID, rm.KeyID) })
@@ -171,7 +171,7 @@ func (w *keyWriter) replace(ctx context.Context, keys []graph.KeyCredential) err
 			return fmt.Errorf("writing the application's certificates: Graph did not return certificate %s, which must be sent back to keep it", kc.KeyID)
 		}
 	}
-	return w.r.Graph.ReplaceKeyCredentials(ctx, w.s.app, keys)
+	return w.s.graph.ReplaceKeyCredentials(ctx, w.s.app, keys)
 }
 
 // signs reports whether the key credential with keyID is the certificate with thumbprint.

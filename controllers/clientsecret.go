@@ -36,14 +36,14 @@ func (r *AppRegistrationReconciler) ensureClientSecret(ctx context.Context, s *s
 		in: rotation.Input{Declared: spec != nil, Credentials: creds},
 		remove: func(ctx context.Context, removals []rotation.Removal) error {
 			for _, rm := range removals {
-				if err := r.Graph.RemovePassword(ctx, s.app, rm.KeyID); err != nil && !isGone(err) {
+				if err := s.graph.RemovePassword(ctx, s.app, rm.KeyID); err != nil && !isGone(err) {
 					return err
 				}
 			}
 			return nil
 		},
 		add: func(ctx context.Context, displayName string) (rotation.Credential, error) {
-			pc, value, err := r.Graph.AddPassword(ctx, s.app, displayName, s.now.Add(durationOf(spec.ValidFor)))
+			pc, value, err := s.graph.AddPassword(ctx, s.app, displayName, s.now.Add(durationOf(spec.ValidFor)))
 			if err != nil {
 				return rotation.Credential{}, err
 			}

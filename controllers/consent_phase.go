@@ -113,7 +113,7 @@ func (r *AppRegistrationReconciler) readConsent(ctx context.Context, s *scope, r
 	if manage {
 		// Catalogs of resources no longer declared translate what the application declared before.
 		for _, appID := range formerResources(s.app.RequiredResourceAccess, recorded, state.Catalogs) {
-			res, err := r.resource(ctx, appID, false)
+			res, err := r.resource(ctx, s.graph, appID, false)
 			if errors.Is(err, graph.ErrNotFound) {
 				continue // gone from the tenant, and its consent with it
 			}
@@ -135,12 +135,12 @@ func (r *AppRegistrationReconciler) readConsent(ctx context.Context, s *scope, r
 	}
 	var err error
 	if needGrants {
-		if state.Grants, err = r.Graph.ListDelegatedGrants(ctx, state.ClientID); err != nil {
+		if state.Grants, err = s.graph.ListDelegatedGrants(ctx, state.ClientID); err != nil {
 			return state, err
 		}
 	}
 	if needAssignments {
-		if state.Assignments, err = r.Graph.ListAppRoleAssignments(ctx, state.ClientID); err != nil {
+		if state.Assignments, err = s.graph.ListAppRoleAssignments(ctx, state.ClientID); err != nil {
 			return state, err
 		}
 	}
@@ -174,29 +174,29 @@ func (r *AppRegistrationReconciler) applyConsent(ctx context.Context, s *scope, 
 	key := s.uniqueName
 	revoked := 0
 	for _, g := range plan.DeleteGrants {
-		if err := r.Graph.DeleteDelegatedGrant(ctx, key, g.ID); err != nil {
+		if err := s.graph.DeleteDelegatedGrant(ctx, key, g.ID); err != nil {
 			return err
 		}
 		revoked += len(g.Scopes)
 	}
 	for _, a := range plan.Revoke {
-		if err := r.Graph.RemoveAppRoleAssignment(ctx, key, a); err != nil {
+		if err := s.graph.RemoveAppRoleAssignment(ctx, key, a); err != nil {
 			return err
 		}
 		revoked++
 	}
 	for _, g := range plan.UpdateGrants {
-		if err := r.Graph.UpdateDelegatedGrant(ctx, key, g.ID, g.Scopes); err != nil {
+		if err := s.graph.UpdateDelegatedGrant(ctx, key, g.ID, g.Scopes); err != nil {
 			return err
 		}
 	}
 	for _, g := range plan.CreateGrants {
-		if _, err := r.Graph.CreateDelegatedGrant(ctx, key, g); err != nil {
+		if _, err := s.graph.CreateDelegatedGrant(ctx, key, g); err != nil {
 			return err
 		}
 	}
 	for _, a := range plan.Assign {
-		if _, err := r.Graph.AssignAppRole(ctx, key, a); err != nil {
+		if _, err := s.graph.AssignAppRole(ctx, key, a); err != nil {
 			return err
 		}
 	}
@@ -236,11 +236,11 @@ func (r *AppRegistrationReconciler) consentMode() ConsentMode {
 // consentURL is where an administrator grants the declared permissions by hand.
 func (r *AppRegistrationReconciler) consentURL(s *scope) string {
 	return permissions.ConsentURL{
-		AuthorityHost: r.Cloud.AuthorityHost,
-		TenantID:      r.Graph.TenantID(),
+		AuthorityHost: s.cloud.AuthorityHost,
+		TenantID:      s.graph.TenantID(),
 		ClientID:      s.app.AppID,
 		RedirectURI:   permissions.ConsentRedirectURI(s.obj.Spec),
-		GraphResource: r.Cloud.GraphResource,
+		GraphResource: s.cloud.GraphResource,
 	}.For(s.resolved)
 }
 

@@ -33,7 +33,7 @@ func (r *AppRegistrationReconciler) ensureFederated(ctx context.Context, s *scop
 	if len(declared) == 0 && len(managed) == 0 {
 		return time.Time{}, nil
 	}
-	existing, err := r.Graph.ListFederatedCredentials(ctx, s.app)
+	existing, err := s.graph.ListFederatedCredentials(ctx, s.app)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -49,7 +49,7 @@ func (r *AppRegistrationReconciler) ensureFederated(ctx context.Context, s *scop
 	// credential of the application hold at a time.
 	for _, e := range existing {
 		if ownedFederated(e) && !slices.ContainsFunc(want, sameName(e.Name)) {
-			if err := r.Graph.DeleteFederatedCredential(ctx, s.app, e.ID); err != nil && !isGone(err) {
+			if err := s.graph.DeleteFederatedCredential(ctx, s.app, e.ID); err != nil && !isGone(err) {
 				return time.Time{}, err
 			}
 			r.federatedEvent(s, "FederatedCredentialDeleted", "Deleted", e.Name)
@@ -59,13 +59,13 @@ func (r *AppRegistrationReconciler) ensureFederated(ctx context.Context, s *scop
 		i := slices.IndexFunc(existing, sameName(w.Name))
 		switch {
 		case i < 0:
-			if _, err := r.Graph.CreateFederatedCredential(ctx, s.app, w); err != nil {
+			if _, err := s.graph.CreateFederatedCredential(ctx, s.app, w); err != nil {
 				return time.Time{}, err
 			}
 			r.federatedEvent(s, "FederatedCredentialCreated", "Created", w.Name)
 		case !sameFederated(w, existing[i]):
 			w.ID = existing[i].ID
-			if err := r.Graph.UpdateFederatedCredential(ctx, s.app, w); err != nil {
+			if err := s.graph.UpdateFederatedCredential(ctx, s.app, w); err != nil {
 				return time.Time{}, err
 			}
 			r.federatedEvent(s, "FederatedCredentialUpdated", "Updated", w.Name)

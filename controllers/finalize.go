@@ -89,10 +89,10 @@ func (r *AppRegistrationReconciler) finalize(ctx context.Context, s *scope) (ctr
 // marks in Entra, whatever status says; an application in another tenant than the operator's is
 // out of reach, and Orphan lets the object go regardless.
 func (r *AppRegistrationReconciler) releaseCredentials(ctx context.Context, s *scope) error {
-	if rec := s.obj.Status.TenantID; rec != "" && !strings.EqualFold(rec, r.Graph.TenantID()) {
+	if rec := s.obj.Status.TenantID; rec != "" && !strings.EqualFold(rec, s.graph.TenantID()) {
 		return nil
 	}
-	app, err := r.Graph.GetApplication(ctx, s.uniqueName)
+	app, err := s.graph.GetApplication(ctx, s.uniqueName)
 	if errors.Is(err, graph.ErrNotFound) {
 		return nil
 	}
@@ -117,10 +117,10 @@ func (r *AppRegistrationReconciler) releaseCredentials(ctx context.Context, s *s
 // created moments ago that the answering replica has not seen: then it returns when to try again.
 func (r *AppRegistrationReconciler) deleteApplication(ctx context.Context, s *scope) (confirmAt time.Time, err error) {
 	obj := s.obj
-	if rec := obj.Status.TenantID; rec != "" && !strings.EqualFold(rec, r.Graph.TenantID()) {
-		return time.Time{}, &tenantMismatchError{recorded: rec, current: r.Graph.TenantID(), deleting: true}
+	if rec := obj.Status.TenantID; rec != "" && !strings.EqualFold(rec, s.graph.TenantID()) {
+		return time.Time{}, &tenantMismatchError{recorded: rec, current: s.graph.TenantID(), deleting: true}
 	}
-	err = r.Graph.DeleteApplication(ctx, s.uniqueName)
+	err = s.graph.DeleteApplication(ctx, s.uniqueName)
 	switch {
 	case err == nil:
 		r.event(obj, corev1.EventTypeNormal, "Deleted", "DeleteApplication", "Deleted application %s from Entra ID", obj.Status.AppID)

@@ -21,7 +21,7 @@ func (r *AppRegistrationReconciler) resolvePermissions(ctx context.Context, s *s
 	unknown := &unknownPermissionError{}
 	for _, decl := range s.obj.Spec.Permissions {
 		appID := permissions.AppIDOf(decl.Resource)
-		resource, err := r.resource(ctx, appID, false)
+		resource, err := r.resource(ctx, s.graph, appID, false)
 		if errors.Is(err, graph.ErrNotFound) {
 			unknown.absent = append(unknown.absent, string(decl.Resource))
 			continue
@@ -32,7 +32,7 @@ func (r *AppRegistrationReconciler) resolvePermissions(ctx context.Context, s *s
 		resolved, missing := permissions.Resolve(decl, resource)
 		if len(missing) > 0 {
 			// The copy may predate a permission the resource published since: look once more.
-			if resource, err = r.resource(ctx, appID, true); err != nil {
+			if resource, err = r.resource(ctx, s.graph, appID, true); err != nil {
 				return ctrl.Result{}, err
 			}
 			resolved, missing = permissions.Resolve(decl, resource)
@@ -42,7 +42,7 @@ func (r *AppRegistrationReconciler) resolvePermissions(ctx context.Context, s *s
 	}
 	if len(unknown.missing) > 0 || len(unknown.absent) > 0 {
 		s.resolved = nil
-		unknown.tenantID = r.Graph.TenantID()
+		unknown.tenantID = s.graph.TenantID()
 		return ctrl.Result{}, unknown
 	}
 	return ctrl.Result{}, nil
@@ -50,13 +50,13 @@ func (r *AppRegistrationReconciler) resolvePermissions(ctx context.Context, s *s
 
 // resource returns the service principal of the resource appID from the cache, or from Graph when
 // the cache has no fresh copy; refresh asks Graph again unless the copy is very recent.
-func (r *AppRegistrationReconciler) resource(ctx context.Context, appID string, refresh bool) (graph.Resource, error) {
+func (r *AppRegistrationReconciler) resource(ctx context.Context, gc graph.Client, appID string, refresh bool) (graph.Resource, error) {
 	cache := r.resourceCache()
 	get := cache.Get
 	if refresh {
 		get = cache.Refresh
 	}
-	res, _, err := get(ctx, r.Graph.TenantID(), appID, r.Graph.GetResource)
+	res, _, err := get(ctx, gc.TenantID(), appID, gc.GetResource)
 	return res, err
 }
 

@@ -93,7 +93,7 @@ func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) e
 	if err != nil {
 		return err
 	}
-	in := secretdata.Input{TenantID: r.Graph.TenantID(), ClientID: s.app.AppID, Cloud: r.Cloud,
+	in := secretdata.Input{TenantID: s.graph.TenantID(), ClientID: s.app.AppID, Cloud: s.cloud,
 		ClientSecret: s.clientSecret, Certificate: s.certificate}
 	data, annotations := secretdata.Render(in), secretdata.Annotations(in)
 	name := s.obj.SecretName()

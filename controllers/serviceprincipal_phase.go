@@ -15,7 +15,7 @@ import (
 func (r *AppRegistrationReconciler) ensureServicePrincipal(ctx context.Context, s *scope) (ctrl.Result, error) {
 	st := &s.obj.Status
 	if !s.createdApp { // a brand-new application cannot have one yet: skip the read
-		sp, err := r.Graph.GetServicePrincipal(ctx, s.app.AppID)
+		sp, err := s.graph.GetServicePrincipal(ctx, s.app.AppID)
 		if err == nil {
 			s.servicePrincipal, st.ServicePrincipalID = sp, sp.ObjectID
 			return ctrl.Result{}, nil
@@ -24,10 +24,10 @@ func (r *AppRegistrationReconciler) ensureServicePrincipal(ctx context.Context, 
 			return ctrl.Result{}, err
 		}
 	}
-	sp, err := r.Graph.CreateServicePrincipal(ctx, s.app)
+	sp, err := s.graph.CreateServicePrincipal(ctx, s.app)
 	if graph.KindOf(err) == graph.KindConflict {
 		// Created by an earlier attempt whose answer was lost; read it.
-		sp, err = r.Graph.GetServicePrincipal(ctx, s.app.AppID)
+		sp, err = s.graph.GetServicePrincipal(ctx, s.app.AppID)
 	}
 	if err != nil {
 		if graph.KindOf(err) == graph.KindReplicationLag || errors.Is(err, graph.ErrNotFound) {
