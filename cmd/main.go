@@ -22,14 +22,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	// Import all Kubernetes client auth plugins (e.g. OIDC, exec) so that `make run`
 	// works against any cluster in the developer's kubeconfig.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
-	"golang.org/x/time/rate"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -49,6 +51,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/mirror"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/tenants"
 )
 
 // leaderElectionID names the Lease that replicas of the manager compete for.
@@ -111,6 +114,11 @@ type config struct {
 	kubeBurst int
 	// pprofAddr serves net/http/pprof; "0" (the default) disables it.
 	pprofAddr string
+	// defaultConnection names the EntraConnection AppRegistrations without spec.connection use;
+	// empty means the operator's own tenant (its environment identity).
+	defaultConnection string
+	// operatorNamespace holds the Secrets EntraConnections refer to.
+	operatorNamespace string
 }
 
 // parseFlags reads the manager's configuration from args (without the program name).
@@ -181,6 +189,14 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.Float64Var(&cfg.kubeQPS, "kube-api-qps", 50, "Requests per second the manager sends to the Kubernetes API server.")
 	fs.IntVar(&cfg.kubeBurst, "kube-api-burst", 100, "Burst of requests the manager may send to the Kubernetes API server.")
 	fs.StringVar(&cfg.pprofAddr, "pprof-bind-address", "0", "The address net/http/pprof listens on, e.g. 127.0.0.1:6060; 0 disables it.")
+	fs.StringVar(&cfg.defaultConnection, "default-connection", "",
+		"The EntraConnection AppRegistrations without spec.connection use; empty means the operator's own tenant (AZURE_TENANT_ID and its credential).")
+	operatorNamespace := os.Getenv("POD_NAMESPACE")
+	if operatorNamespace == "" {
+		operatorNamespace = "entra-sso-operator-system"
+	}
+	fs.StringVar(&cfg.operatorNamespace, "operator-namespace", operatorNamespace,
+		"The namespace holding the credential Secrets EntraConnections refer to; defaults to POD_NAMESPACE.")
 	cfg.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -265,8 +281,9 @@ var reconcilers = []controllerSetup{
 	{name: "appregistration", setup: setupAppRegistration},
 }
 
-// setupAppRegistration connects to Microsoft Graph with the credentials in the environment and
-// registers the AppRegistration reconciler.
+// setupAppRegistration connects to Microsoft Graph with the credentials in the environment (the
+// operator's own tenant, unless every AppRegistration uses an EntraConnection) and registers the
+// AppRegistration and EntraConnection reconcilers, which share one registry of tenant connections.
 func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 	c, err := cloud.ByName(cfg.cloudName)
 	if err != nil {
@@ -285,17 +302,54 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("--ca-bundle %s: %w", cfg.caBundle, err)
 	}
+	registry := tenants.NewRegistry(tenants.Options{
+		Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), OperatorNamespace: cfg.operatorNamespace,
+		DefaultConnection: cfg.defaultConnection, Transport: transport,
+		TokenTimeout: cfg.tokenTimeout, GraphTimeout: cfg.graphTimeout,
+		WriteQPS: cfg.graphWriteQPS, WriteBurst: cfg.graphWriteBurst, Observe: metrics.ObserveGraphRequest,
+	})
+	r := &controllers.AppRegistrationReconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Tenants:                 registry,
+		Cloud:                   c,
+		Recorder:                mgr.GetEventRecorder("entra-sso-operator"),
+		ResyncPeriod:            cfg.resyncPeriod,
+		ReconcileTimeout:        cfg.reconcileTimeout,
+		MaxConcurrentReconciles: cfg.maxConcurrentReconciles,
+		ConsentMode:             cfg.consentMode,
+		ConsentPolicy:           cfg.consentPolicy,
+		BackstopPeriod:          cfg.backstopPeriod,
+	}
 	cred, tenantID, err := msgraph.NewCredentialFromEnvironment(c, transport, cfg.tokenTimeout)
-	if err != nil {
+	switch {
+	case err == nil:
+		if err := useEnvironmentTenant(r, registry, cfg, c, transport, cred, tenantID); err != nil {
+			return err
+		}
+	case cfg.defaultConnection != "" && os.Getenv("AZURE_TENANT_ID") == "":
+		setupLog.Info("no operator identity in the environment: AppRegistrations use EntraConnections",
+			"defaultConnection", cfg.defaultConnection)
+	default:
 		return err
 	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return (&controllers.EntraConnectionReconciler{Client: mgr.GetClient(), Tenants: registry}).SetupWithManager(mgr)
+}
+
+// useEnvironmentTenant makes the tenant of the operator's environment identity its own connection,
+// with the tenant's shared write budget, and, with delta query on, the mirror of its applications.
+func useEnvironmentTenant(r *controllers.AppRegistrationReconciler, registry *tenants.Registry, cfg config, c cloud.Cloud,
+	transport http.RoundTripper, cred azcore.TokenCredential, tenantID string) error {
 	var store *mirror.Store
 	opts := msgraph.Options{
 		Cloud:          c,
 		TenantID:       tenantID,
 		Credential:     cred,
 		Transport:      transport,
-		WriteLimiter:   rate.NewLimiter(rate.Limit(cfg.graphWriteQPS), cfg.graphWriteBurst),
+		WriteLimiter:   registry.WriteLimiter(tenantID),
 		RequestTimeout: cfg.graphTimeout,
 		Observe:        metrics.ObserveGraphRequest,
 	}
@@ -311,28 +365,16 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 	var graphClient graph.Client = sdk
 	if store != nil {
 		graphClient = mirror.NewClient(sdk, store)
+		r.Mirror, r.Delta, r.DeltaInterval = store, sdk, cfg.deltaInterval
 	}
+	r.Graph = graphClient
+	registry.SetEnvironment(&tenants.Connection{TenantID: strings.ToLower(tenantID), Cloud: c, Graph: graphClient})
 	setupLog.Info("using Microsoft Graph", "cloud", c.Name, "graph", c.GraphBaseURL(), "authority", c.AuthorityHost, "tenantId", tenantID,
 		"consentMode", cfg.consentMode, "consentAllow", cfg.consentPolicy.String(), "deltaInterval", cfg.deltaInterval)
 	if warning := c.GraphAudienceWarning(); warning != "" {
 		setupLog.Info("WARNING: " + warning)
 	}
-	return (&controllers.AppRegistrationReconciler{
-		Client:                  mgr.GetClient(),
-		APIReader:               mgr.GetAPIReader(),
-		Graph:                   graphClient,
-		Cloud:                   c,
-		Recorder:                mgr.GetEventRecorder("entra-sso-operator"),
-		ResyncPeriod:            cfg.resyncPeriod,
-		ReconcileTimeout:        cfg.reconcileTimeout,
-		MaxConcurrentReconciles: cfg.maxConcurrentReconciles,
-		ConsentMode:             cfg.consentMode,
-		ConsentPolicy:           cfg.consentPolicy,
-		Mirror:                  store,
-		Delta:                   sdk,
-		DeltaInterval:           cfg.deltaInterval,
-		BackstopPeriod:          cfg.backstopPeriod,
-	}).SetupWithManager(mgr)
+	return nil
 }
 
 // setupControllers registers every reconciler in reconcilers with mgr.

@@ -33,6 +33,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/mirror"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/tenants"
 )
 
 // Finalizer holds an AppRegistration until its Entra application is deleted or orphaned.
@@ -58,8 +59,11 @@ type AppRegistrationReconciler struct {
 	// APIReader reads around the cache where a stale object would cost a Graph call (finalization);
 	// nil means Client.
 	APIReader client.Reader
-	// Graph talks to the operator's tenant.
+	// Graph talks to the operator's own tenant (its environment identity).
 	Graph graph.Client
+	// Tenants resolves each object's connection (EntraConnection, or the operator's own tenant)
+	// and checks its namespace and policy; nil means every object uses Graph and Cloud.
+	Tenants *tenants.Registry
 	// Cloud names the endpoints written to the Secret.
 	Cloud cloud.Cloud
 	// Recorder emits Kubernetes events.
@@ -109,6 +113,8 @@ type AppRegistrationReconciler struct {
 // +kubebuilder:rbac:groups=entra.sso-operator.io,resources=appregistrations/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=entra.sso-operator.io,resources=entraconnections,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
 // Reconcile reads like the steps a platform engineer would take in the portal: make sure the
@@ -168,6 +174,8 @@ type scope struct {
 	// that tenant's endpoints.
 	graph graph.Client
 	cloud cloud.Cloud
+	// conn is the object's connection, when the reconciler resolves connections.
+	conn *tenants.Connection
 	// app is the application as read from (or created in) Graph in this reconcile. Every later
 	// phase takes its IDs from here, never from status.
 	app graph.Application
@@ -232,6 +240,7 @@ type pendingNote struct{ reason, message string }
 // phases are the steps of a reconcile, in order: each needs what the ones before it established.
 func (r *AppRegistrationReconciler) phases() []phase {
 	return []phase{
+		{condition: entrav1alpha1.ConditionConnectionReady, run: r.resolveConnection, ready: connectionReadyMessage},
 		{condition: entrav1alpha1.ConditionPermissionsResolved, run: r.resolvePermissions, ready: permissionsResolvedMessage},
 		{condition: entrav1alpha1.ConditionApplicationReady, run: r.ensureApplication, ready: func(s *scope) string {
 			return "Application " + s.app.AppID + " matches the spec"
@@ -380,7 +389,45 @@ func (r *AppRegistrationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}}
 		b = b.WatchesRawSource(r.delta)
 	}
+	if r.Tenants != nil {
+		// A changed connection (its policy, its admitted namespaces) or a namespace's labels change
+		// which objects may use it: look at them again, not only at the resync.
+		b = b.Watches(&entrav1alpha1.EntraConnection{}, handler.EnqueueRequestsFromMapFunc(r.usingConnection)).
+			Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.inNamespace),
+				builder.OnlyMetadata, builder.WithPredicates(predicate.LabelChangedPredicate{}))
+	}
 	return b.Complete(r)
+}
+
+// usingConnection maps an EntraConnection to the AppRegistrations that use it: those naming it,
+// and, for the default connection, those naming none.
+func (r *AppRegistrationReconciler) usingConnection(ctx context.Context, conn client.Object) []reconcile.Request {
+	list := &entrav1alpha1.AppRegistrationList{}
+	if err := r.List(ctx, list); err != nil {
+		log.FromContext(ctx).Error(err, "Listing the AppRegistrations that use a connection", "connection", conn.GetName())
+		return nil
+	}
+	var out []reconcile.Request
+	for _, o := range list.Items {
+		if r.Tenants.ConnectionName(&o) == conn.GetName() {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&o)})
+		}
+	}
+	return out
+}
+
+// inNamespace maps a namespace to its AppRegistrations.
+func (r *AppRegistrationReconciler) inNamespace(ctx context.Context, ns client.Object) []reconcile.Request {
+	list := &entrav1alpha1.AppRegistrationList{}
+	if err := r.List(ctx, list, client.InNamespace(ns.GetName())); err != nil {
+		log.FromContext(ctx).Error(err, "Listing the AppRegistrations of a namespace", "namespace", ns.GetName())
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, o := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&o)})
+	}
+	return out
 }
 
 // referencingCertificateSecret maps a Secret to the AppRegistrations that take their certificate

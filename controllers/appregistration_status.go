@@ -171,8 +171,16 @@ func (r *AppRegistrationReconciler) classifyOperatorError(err error, o *outcome)
 		tenant      *tenantMismatchError
 		unknown     *unknownPermissionError
 		notAllowed  *consentNotAllowedError
+		conn        *connectionError
+		violation   *policyViolationError
 	)
 	switch {
+	case errors.As(err, &conn):
+		// A person changes the connection, the namespace's labels or the spec; the connection's
+		// and the namespace's watches bring the object back when they do.
+		o.reason, o.requeueAfter = conn.cause.Reason, r.resyncAfter()
+	case errors.As(err, &violation):
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonPolicyViolation, r.resyncAfter()
 	case errors.As(err, &replicating):
 		o.reason, o.replicating, o.warn = entrav1alpha1.ReasonReplicating, true, false
 	case errors.As(err, &conflict):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +14,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/policy"
 )
 
 // ConsentMode says what the operator does about admin consent for declared permissions.
@@ -85,7 +87,7 @@ func (r *AppRegistrationReconciler) ensureConsent(ctx context.Context, s *scope)
 		s.consentMissing = missingConsent(state, plan)
 		return ctrl.Result{}, nil
 	}
-	if refused := r.ConsentPolicy.Refused(plan.Adds); len(refused) > 0 {
+	if refused := r.consentRefused(s, plan.Adds); len(refused) > 0 {
 		st.Consent.AdminConsentURL = url
 		return ctrl.Result{}, &consentNotAllowedError{refused: refused}
 	}
@@ -364,4 +366,27 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// consentRefused returns the permissions of adds the operator may not grant: those --consent-allow
+// does not allow, and, when the object's connection narrows it (consentablePermissions), those the
+// connection does not allow either. A connection's list that cannot be read allows nothing.
+func (r *AppRegistrationReconciler) consentRefused(s *scope, adds []permissions.Ref) []permissions.Ref {
+	refused := r.ConsentPolicy.Refused(adds)
+	if s.conn == nil {
+		return refused
+	}
+	narrowed, narrows, err := policy.Consentable(s.conn.Policy)
+	if !narrows {
+		return refused
+	}
+	if err != nil {
+		return adds
+	}
+	for _, ref := range narrowed.Refused(adds) {
+		if !slices.Contains(refused, ref) {
+			refused = append(refused, ref)
+		}
+	}
+	return refused
 }

@@ -16,6 +16,7 @@ import (
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/tenants"
 )
 
 // finalize deletes or orphans the application, removes the Secret and lets the object go.
@@ -39,6 +40,18 @@ func (r *AppRegistrationReconciler) finalize(ctx context.Context, s *scope) (ctr
 	}
 	if fresh.UID != obj.UID || !controllerutil.ContainsFinalizer(fresh, Finalizer) {
 		return ctrl.Result{}, nil
+	}
+	if r.Tenants != nil {
+		// The application lives where the connection points, whether or not the namespace is still
+		// admitted: it was when the application was made.
+		conn, err := r.Tenants.ResolveForDeletion(ctx, obj)
+		if err != nil {
+			if te, ok := tenants.IsError(err); ok {
+				err = &connectionError{te}
+			}
+			return r.settle(ctx, s, r.classify(err))
+		}
+		s.conn, s.graph, s.cloud = conn, conn.Graph, conn.Cloud
 	}
 	if obj.Spec.DeletionPolicy == entrav1alpha1.DeletionPolicyOrphan {
 		if err := r.releaseCredentials(ctx, s); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,6 +41,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/mirror"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/tenants"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/testenv"
 )
 
@@ -129,6 +131,13 @@ type managerOptions struct {
 	// namespace limits the operator to one namespace, so a test that counts Graph calls sees only
 	// its own objects' (others' objects stay in the shared API server).
 	namespace string
+	// connections resolves each object's connection as the manager does: EntraConnections whose
+	// credential Secrets live in operatorNamespace, the test's environment identity as the
+	// operator's own tenant, defaultConnection for objects naming none. The EntraConnection
+	// reconciler runs too.
+	connections       bool
+	operatorNamespace string
+	defaultConnection string
 }
 
 // testReplicationWindow stands in for the shipped two minutes, so a deletion confirmed after the
@@ -241,6 +250,18 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 		MaxConcurrentReconciles: 4,
 		ConsentMode:             o.consentMode,
 		ConsentPolicy:           o.consentPolicy,
+	}
+	if o.connections {
+		registry := tenants.NewRegistry(tenants.Options{
+			Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), OperatorNamespace: o.operatorNamespace,
+			DefaultConnection: o.defaultConnection, Transport: transport, TokenTimeout: o.tokenTimeout,
+			WriteQPS: 50, WriteBurst: 50,
+		})
+		registry.SetEnvironment(&tenants.Connection{TenantID: strings.ToLower(tenantID), Cloud: serverCloud, Graph: operatorGraph})
+		r.Tenants = registry
+		if err := (&controllers.EntraConnectionReconciler{Client: mgr.GetClient(), Tenants: registry}).SetupWithManager(mgr); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)

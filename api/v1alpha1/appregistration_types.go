@@ -369,6 +369,9 @@ const (
 	ConditionApplicationReady = "ApplicationReady"
 	// ConditionServicePrincipalReady is True when the application's service principal exists.
 	ConditionServicePrincipalReady = "ServicePrincipalReady"
+	// ConditionConnectionReady is True when the object may use its connection (the tenant its
+	// application lives in) and keeps the connection's policy.
+	ConditionConnectionReady = "ConnectionReady"
 	// ConditionSecretReady is True when the Secret holds the client configuration.
 	ConditionSecretReady = "SecretReady"
 	// ConditionCredentialsReady is True when the declared client secret, certificate and federated
@@ -408,6 +411,15 @@ const (
 	// ReasonTenantMismatch: the object's application lives in another tenant than the one the
 	// operator now works in; the operator will not create a second application.
 	ReasonTenantMismatch = "TenantMismatch"
+	// ReasonConnectionNotFound: the EntraConnection the object names (or the default) does not exist.
+	ReasonConnectionNotFound = "ConnectionNotFound"
+	// ReasonNamespaceNotAdmitted: the connection does not admit the object's namespace.
+	ReasonNamespaceNotAdmitted = "NamespaceNotAdmitted"
+	// ReasonConnectionUnavailable: the connection's credentials cannot be read or used.
+	ReasonConnectionUnavailable = "ConnectionUnavailable"
+	// ReasonPolicyViolation: the spec asks for something the connection's policy refuses; nothing
+	// was written to Entra ID.
+	ReasonPolicyViolation = "PolicyViolation"
 	// ReasonDeleting: the application is being removed from Entra ID.
 	ReasonDeleting = "Deleting"
 	// ReasonAppManagementPolicy: an app management policy of the tenant or the application refused

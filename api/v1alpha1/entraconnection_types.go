@@ -126,6 +126,27 @@ type RegistrationPolicy struct {
 	// +optional
 	AllowPublicClientFlows *bool `json:"allowPublicClientFlows,omitempty"`
 
+	// allowedPermissions lists the API permissions AppRegistrations may declare in spec.permissions,
+	// as RESOURCE:KIND:PERMISSION rules: RESOURCE MicrosoftGraph, ExchangeOnline or a resource
+	// application ID, KIND delegated or application, PERMISSION a name or * (for example
+	// MicrosoftGraph:delegated:* or MicrosoftGraph:application:User.Read.All). Unset allows any.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=300
+	// +kubebuilder:validation:items:Pattern=`^[^:\s]+:(delegated|application):[^:\s]+$`
+	AllowedPermissions []string `json:"allowedPermissions,omitempty"`
+
+	// consentablePermissions lists, in the same form, the permissions the operator may grant admin
+	// consent for through this connection. It narrows the manager's --consent-allow, never widens
+	// it; unset leaves --consent-allow alone.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=300
+	// +kubebuilder:validation:items:Pattern=`^[^:\s]+:(delegated|application):[^:\s]+$`
+	ConsentablePermissions []string `json:"consentablePermissions,omitempty"`
+
 	// allowAdoption lets AppRegistrations adopt applications made outside the operator, when an
 	// administrator has marked the application in Entra ID (see AppRegistration spec.adopt).
 	// +optional

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
 )
 
 // Violation is one way an AppRegistration breaks a policy.
@@ -50,7 +51,50 @@ func Check(spec entrav1alpha1.AppRegistrationSpec, p entrav1alpha1.RegistrationP
 	out := checkAudience(spec, p)
 	out = append(out, checkHosts(spec, p)...)
 	out = append(out, checkFlows(spec, p)...)
+	out = append(out, checkPermissions(spec, p)...)
 	return out
+}
+
+// checkPermissions refuses a declared API permission allowedPermissions does not name.
+func checkPermissions(spec entrav1alpha1.AppRegistrationSpec, p entrav1alpha1.RegistrationPolicy) []Violation {
+	if len(p.AllowedPermissions) == 0 {
+		return nil
+	}
+	allowed, err := permissions.ParsePolicy(p.AllowedPermissions...)
+	if err != nil {
+		return []Violation{{Field: "spec.permissions", Rule: "allowedPermissions",
+			Message: "the connection's allowedPermissions cannot be read, so no permission is allowed: " + err.Error()}}
+	}
+	var out []Violation
+	for i, res := range spec.Permissions {
+		appID := permissions.AppIDOf(res.Resource)
+		for _, kind := range []struct {
+			name  string
+			kind  permissions.Kind
+			names []entrav1alpha1.PermissionName
+		}{{"delegated", permissions.Delegated, res.Delegated}, {"application", permissions.Application, res.Application}} {
+			for j, name := range kind.names {
+				if allowed.Allows(permissions.Ref{AppID: appID, Kind: kind.kind, Name: string(name)}) {
+					continue
+				}
+				out = append(out, Violation{
+					Field: fmt.Sprintf("spec.permissions[%d].%s[%d]", i, kind.name, j), Rule: "allowedPermissions",
+					Message: fmt.Sprintf("%s permission %s of %s is not allowed", kind.name, name, res.Resource),
+				})
+			}
+		}
+	}
+	return out
+}
+
+// Consentable is the connection's narrowing of what the operator may grant consent for, and
+// whether it narrows at all.
+func Consentable(p entrav1alpha1.RegistrationPolicy) (permissions.Policy, bool, error) {
+	if len(p.ConsentablePermissions) == 0 {
+		return permissions.Policy{}, false, nil
+	}
+	allowed, err := permissions.ParsePolicy(p.ConsentablePermissions...)
+	return allowed, true, err
 }
 
 func checkAudience(spec entrav1alpha1.AppRegistrationSpec, p entrav1alpha1.RegistrationPolicy) []Violation {

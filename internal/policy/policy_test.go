@@ -70,6 +70,20 @@ func TestCheck(t *testing.T) {
 		}, v1.RegistrationPolicy{AllowedRedirectHosts: strict.AllowedRedirectHosts}, nil},
 		{"public client flows", func(s *v1.AppRegistrationSpec) { s.PublicClient.AllowPublicClientFlows = true },
 			strict, []string{"spec.publicClient.allowPublicClientFlows|allowPublicClientFlows"}},
+		{"permissions inside the allowed ones", func(s *v1.AppRegistrationSpec) {
+			s.Permissions = []v1.ResourcePermissions{{Resource: v1.ResourceMicrosoftGraph, Delegated: []v1.PermissionName{"openid", "User.Read"},
+				Application: []v1.PermissionName{"user.read.all"}}}
+		}, v1.RegistrationPolicy{AllowedPermissions: []string{"MicrosoftGraph:delegated:*", "MicrosoftGraph:application:User.Read.All"}}, nil},
+		{"a permission outside the allowed ones", func(s *v1.AppRegistrationSpec) {
+			s.Permissions = []v1.ResourcePermissions{
+				{Resource: v1.ResourceMicrosoftGraph, Delegated: []v1.PermissionName{"openid"}, Application: []v1.PermissionName{"Directory.ReadWrite.All"}},
+				{Resource: v1.ResourceExchangeOnline, Application: []v1.PermissionName{"full_access_as_app"}},
+			}
+		}, v1.RegistrationPolicy{AllowedPermissions: []string{"MicrosoftGraph:delegated:*", "MicrosoftGraph:application:User.Read.All"}},
+			[]string{"spec.permissions[0].application[0]|allowedPermissions", "spec.permissions[1].application[0]|allowedPermissions"}},
+		{"an unreadable allow-list allows nothing", func(s *v1.AppRegistrationSpec) {
+			s.Permissions = []v1.ResourcePermissions{{Resource: v1.ResourceMicrosoftGraph, Delegated: []v1.PermissionName{"openid"}}}
+		}, v1.RegistrationPolicy{AllowedPermissions: []string{"Nowhere:delegated:*"}}, []string{"spec.permissions|allowedPermissions"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

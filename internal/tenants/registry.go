@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -43,9 +44,9 @@ type Connection struct {
 
 // Reasons a connection cannot be used; they become the AppRegistration's Ready reason.
 const (
-	ReasonConnectionNotFound    = "ConnectionNotFound"
-	ReasonNamespaceNotAdmitted  = "NamespaceNotAdmitted"
-	ReasonConnectionUnavailable = "ConnectionUnavailable"
+	ReasonConnectionNotFound    = entrav1alpha1.ReasonConnectionNotFound
+	ReasonNamespaceNotAdmitted  = entrav1alpha1.ReasonNamespaceNotAdmitted
+	ReasonConnectionUnavailable = entrav1alpha1.ReasonConnectionUnavailable
 )
 
 // Error says why an AppRegistration cannot use the connection it names. Only a change by a person
@@ -59,9 +60,11 @@ func (e *Error) Error() string { return e.Message }
 
 // Options configure a Registry.
 type Options struct {
-	// Reader reads EntraConnections, Namespaces and the connections' credential Secrets. Secrets
-	// are read around any cache, since they live in the operator's namespace only.
+	// Reader reads EntraConnections and namespaces' labels (as metadata only).
 	Reader client.Reader
+	// SecretReader reads the connections' credential Secrets; nil means Reader. The manager's cache
+	// holds only the Secrets the operator labels, so the manager passes its API reader.
+	SecretReader client.Reader
 	// OperatorNamespace holds the Secrets connections refer to.
 	OperatorNamespace string
 	// Environment is the connection built from the operator's environment, used by AppRegistrations
@@ -115,6 +118,14 @@ func NewRegistry(opts Options) *Registry {
 	return &Registry{opts: opts, built: map[string]*builtConnection{}, limiters: map[string]*rate.Limiter{}}
 }
 
+// SetEnvironment installs the connection built from the operator's environment (nil: none), used
+// by AppRegistrations that name no connection when DefaultConnection is empty.
+func (r *Registry) SetEnvironment(c *Connection) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.opts.Environment = c
+}
+
 // WriteLimiter is the tenant's one write budget, shared by every connection to the tenant, so two
 // connections to one tenant cannot spend Graph's per-tenant quota twice.
 func (r *Registry) WriteLimiter(tenantID string) *rate.Limiter {
@@ -143,13 +154,26 @@ func (r *Registry) ConnectionName(obj *entrav1alpha1.AppRegistration) string {
 
 // Resolve returns the connection obj uses, after checking its namespace is admitted.
 func (r *Registry) Resolve(ctx context.Context, obj *entrav1alpha1.AppRegistration) (*Connection, error) {
+	return r.resolve(ctx, obj, true)
+}
+
+// ResolveForDeletion returns the connection obj's application lives in without asking whether its
+// namespace is still admitted: an application made while it was must still be cleaned up.
+func (r *Registry) ResolveForDeletion(ctx context.Context, obj *entrav1alpha1.AppRegistration) (*Connection, error) {
+	return r.resolve(ctx, obj, false)
+}
+
+func (r *Registry) resolve(ctx context.Context, obj *entrav1alpha1.AppRegistration, admit bool) (*Connection, error) {
 	name := r.ConnectionName(obj)
 	if name == "" {
-		if r.opts.Environment == nil {
+		r.mu.Lock()
+		env := r.opts.Environment
+		r.mu.Unlock()
+		if env == nil {
 			return nil, &Error{Reason: ReasonConnectionNotFound,
 				Message: "spec.connection is empty and the operator has no default connection: name an EntraConnection"}
 		}
-		return r.opts.Environment, nil
+		return env, nil
 	}
 	ec := &entrav1alpha1.EntraConnection{}
 	if err := r.opts.Reader.Get(ctx, types.NamespacedName{Name: name}, ec); err != nil {
@@ -158,15 +182,18 @@ func (r *Registry) Resolve(ctx context.Context, obj *entrav1alpha1.AppRegistrati
 		}
 		return nil, fmt.Errorf("reading EntraConnection %s: %w", name, err)
 	}
-	if err := r.admit(ctx, ec, obj.Namespace); err != nil {
-		return nil, err
+	if admit {
+		if err := r.admit(ctx, ec, obj.Namespace); err != nil {
+			return nil, err
+		}
 	}
 	return r.Build(ctx, ec)
 }
 
 // admit refuses a namespace the connection does not admit.
 func (r *Registry) admit(ctx context.Context, ec *entrav1alpha1.EntraConnection, namespace string) error {
-	ns := &corev1.Namespace{}
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	if err := r.opts.Reader.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
 		return fmt.Errorf("reading namespace %s: %w", namespace, err)
 	}
@@ -245,7 +272,11 @@ func (r *Registry) identity(ctx context.Context, ec *entrav1alpha1.EntraConnecti
 		return id, "", unavailable("no credentials")
 	}
 	secret := &corev1.Secret{}
-	if err := r.opts.Reader.Get(ctx, types.NamespacedName{Namespace: r.opts.OperatorNamespace, Name: ref.Name}, secret); err != nil {
+	reader := r.opts.SecretReader
+	if reader == nil {
+		reader = r.opts.Reader
+	}
+	if err := reader.Get(ctx, types.NamespacedName{Namespace: r.opts.OperatorNamespace, Name: ref.Name}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
 			return id, "", unavailable("Secret %s/%s does not exist", r.opts.OperatorNamespace, ref.Name)
 		}
