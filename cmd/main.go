@@ -109,6 +109,9 @@ type config struct {
 	// verified against Graph itself.
 	deltaInterval  time.Duration
 	backstopPeriod time.Duration
+	// allowAdoption is the policy of the operator's own tenant on spec.adopt; an EntraConnection
+	// has its own.
+	allowAdoption bool
 	// kubeQPS and kubeBurst bound the manager's requests to the Kubernetes API server.
 	kubeQPS   float64
 	kubeBurst int
@@ -197,6 +200,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	}
 	fs.StringVar(&cfg.operatorNamespace, "operator-namespace", operatorNamespace,
 		"The namespace holding the credential Secrets EntraConnections refer to; defaults to POD_NAMESPACE.")
+	fs.BoolVar(&cfg.allowAdoption, "allow-adoption", false,
+		"Let AppRegistrations that use the operator's own tenant adopt existing applications (spec.adopt). "+
+			"An EntraConnection decides this in its own policy.allowAdoption.")
 	cfg.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -368,7 +374,8 @@ func useEnvironmentTenant(r *controllers.AppRegistrationReconciler, registry *te
 		r.Mirror, r.Delta, r.DeltaInterval = store, sdk, cfg.deltaInterval
 	}
 	r.Graph = graphClient
-	registry.SetEnvironment(&tenants.Connection{TenantID: strings.ToLower(tenantID), Cloud: c, Graph: graphClient})
+	registry.SetEnvironment(&tenants.Connection{TenantID: strings.ToLower(tenantID), Cloud: c, Graph: graphClient,
+		Policy: entrav1alpha1.RegistrationPolicy{AllowAdoption: cfg.allowAdoption}})
 	setupLog.Info("using Microsoft Graph", "cloud", c.Name, "graph", c.GraphBaseURL(), "authority", c.AuthorityHost, "tenantId", tenantID,
 		"consentMode", cfg.consentMode, "consentAllow", cfg.consentPolicy.String(), "deltaInterval", cfg.deltaInterval)
 	if warning := c.GraphAudienceWarning(); warning != "" {

@@ -27,6 +27,9 @@ func (r *AppRegistrationReconciler) ensureApplication(ctx context.Context, s *sc
 	}
 	want := desired.Application(s.obj.Spec)
 	want.RequiredResourceAccess = desired.RequiredResourceAccess(s.resolved)
+	if s.adopted() {
+		return r.ensureAdoptedApplication(ctx, s, want)
+	}
 	if st.ObjectID == "" {
 		// Nothing recorded: almost always a new object. The upsert creates the application, or finds
 		// the one an earlier attempt created before it could record it, without a read first.
@@ -119,7 +122,13 @@ func (r *AppRegistrationReconciler) updateApplication(ctx context.Context, s *sc
 	if len(fields) == 0 {
 		return nil
 	}
-	if err := s.graph.UpdateApplication(ctx, s.uniqueName, want, fields); err != nil {
+	update := func() error { return s.graph.UpdateApplication(ctx, s.uniqueName, want, fields) }
+	if s.adopted() {
+		update = func() error {
+			return notOwner(observed.AppID, s.graph.UpdateApplicationByAppID(ctx, observed.AppID, want, fields))
+		}
+	}
+	if err := update(); err != nil {
 		return err
 	}
 	names := make([]string, len(fields))

@@ -173,6 +173,7 @@ func (r *AppRegistrationReconciler) classifyOperatorError(err error, o *outcome)
 		notAllowed  *consentNotAllowedError
 		conn        *connectionError
 		violation   *policyViolationError
+		adoption    *adoptionRefusedError
 	)
 	switch {
 	case errors.As(err, &conn):
@@ -181,6 +182,8 @@ func (r *AppRegistrationReconciler) classifyOperatorError(err error, o *outcome)
 		o.reason, o.requeueAfter = conn.cause.Reason, r.resyncAfter()
 	case errors.As(err, &violation):
 		o.reason, o.requeueAfter = entrav1alpha1.ReasonPolicyViolation, r.resyncAfter()
+	case errors.As(err, &adoption):
+		o.reason, o.requeueAfter = entrav1alpha1.ReasonAdoptionRefused, adoptionRetry
 	case errors.As(err, &replicating):
 		o.reason, o.replicating, o.warn = entrav1alpha1.ReasonReplicating, true, false
 	case errors.As(err, &conflict):

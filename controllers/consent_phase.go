@@ -173,7 +173,7 @@ func formerResources(observed []graph.ResourceAccess, recorded []entrav1alpha1.R
 // applyConsent carries out a plan: revocations first, so the application never holds more than the
 // old and the new declaration together.
 func (r *AppRegistrationReconciler) applyConsent(ctx context.Context, s *scope, plan desired.ConsentPlan) error {
-	key := s.uniqueName
+	key := s.appKey()
 	revoked := 0
 	for _, g := range plan.DeleteGrants {
 		if err := s.graph.DeleteDelegatedGrant(ctx, key, g.ID); err != nil {

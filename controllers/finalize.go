@@ -105,12 +105,23 @@ func (r *AppRegistrationReconciler) releaseCredentials(ctx context.Context, s *s
 	if rec := s.obj.Status.TenantID; rec != "" && !strings.EqualFold(rec, s.graph.TenantID()) {
 		return nil
 	}
-	app, err := s.graph.GetApplication(ctx, s.uniqueName)
-	if errors.Is(err, graph.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
+	var (
+		app graph.Application
+		err error
+	)
+	if s.adopted() {
+		var ok bool
+		if app, ok, err = r.adoptedForCleanup(ctx, s); err != nil || !ok {
+			return err
+		}
+	} else {
+		app, err = s.graph.GetApplication(ctx, s.uniqueName)
+		if errors.Is(err, graph.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
 	s.app, s.releasing = app, true
 	if err := r.loadPublishedCredentials(ctx, s); err != nil {
@@ -122,6 +133,9 @@ func (r *AppRegistrationReconciler) releaseCredentials(ctx context.Context, s *s
 		}
 	}
 	r.tidyCredentialStatus(s)
+	if s.adopted() {
+		return r.releaseAdopted(ctx, s)
+	}
 	return nil
 }
 
@@ -132,6 +146,9 @@ func (r *AppRegistrationReconciler) deleteApplication(ctx context.Context, s *sc
 	obj := s.obj
 	if rec := obj.Status.TenantID; rec != "" && !strings.EqualFold(rec, s.graph.TenantID()) {
 		return time.Time{}, &tenantMismatchError{recorded: rec, current: s.graph.TenantID(), deleting: true}
+	}
+	if s.adopted() {
+		return time.Time{}, r.deleteAdopted(ctx, s)
 	}
 	err = s.graph.DeleteApplication(ctx, s.uniqueName)
 	switch {

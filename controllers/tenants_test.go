@@ -32,10 +32,17 @@ func twoTenants(t *testing.T) *emulator.Server {
 func writeConnection(t *testing.T, server *emulator.Server, name, operatorNS string, tenant *emulator.Tenant,
 	admitted v1.NamespaceSelection, p v1.RegistrationPolicy) {
 	t.Helper()
+	writeConnectionAs(t, server, name, operatorNS, tenant, tenant.OperatorClientID(), tenant.OperatorClientSecret(), admitted, p)
+}
+
+// writeConnectionAs is writeConnection signing in as the client clientID.
+func writeConnectionAs(t *testing.T, server *emulator.Server, name, operatorNS string, tenant *emulator.Tenant,
+	clientID, clientSecret string, admitted v1.NamespaceSelection, p v1.RegistrationPolicy) {
+	t.Helper()
 	ctx := context.Background()
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: operatorNS},
-		Data:       map[string][]byte{"AZURE_CLIENT_SECRET": []byte(tenant.OperatorClientSecret())},
+		Data:       map[string][]byte{"AZURE_CLIENT_SECRET": []byte(clientSecret)},
 	}
 	if err := k8sClient.Create(ctx, secret); err != nil {
 		t.Fatal(err)
@@ -44,7 +51,7 @@ func writeConnection(t *testing.T, server *emulator.Server, name, operatorNS str
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: v1.EntraConnectionSpec{
 			TenantID: tenant.ID(), AuthorityHost: server.AuthorityHost(), GraphEndpoint: server.GraphBaseURL(),
-			Credentials: v1.ConnectionCredentials{ClientID: tenant.OperatorClientID(),
+			Credentials: v1.ConnectionCredentials{ClientID: clientID,
 				ClientSecret: &v1.ConnectionSecretKeyRef{Name: secret.Name}},
 			Namespaces: admitted, Policy: p,
 		},
@@ -200,6 +207,9 @@ func TestEachPolicyRuleRefusesBeforeEntraIsTouched(t *testing.T) {
 		}},
 		{"permission", "allowedPermissions", "spec.permissions[0].application[0]", func(o *v1.AppRegistration) {
 			o.Spec.Permissions = []v1.ResourcePermissions{{Resource: v1.ResourceMicrosoftGraph, Application: []v1.PermissionName{"Directory.ReadWrite.All"}}}
+		}},
+		{"adopt", "allowAdoption", "spec.adopt", func(o *v1.AppRegistration) {
+			o.Spec.Adopt = &v1.Adoption{AppID: tenant.OperatorClientID()}
 		}},
 	}
 	server.ResetCounters()

@@ -216,11 +216,20 @@ type SecretTarget struct {
 	Name string `json:"name,omitempty"`
 }
 
+// Adoption names an existing application to take over.
+type Adoption struct {
+	// appId is the application (client) ID of the application to adopt.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+	AppID string `json:"appId"`
+}
+
 // AppRegistrationSpec is the desired Entra ID application registration.
 // Entra ID counts redirect URIs of all platforms together: at most 256, or 100 when personal Microsoft
 // accounts may sign in.
 // +kubebuilder:validation:XValidation:rule="(has(self.web) && has(self.web.redirectUris) ? size(self.web.redirectUris) : 0) + (has(self.spa) && has(self.spa.redirectUris) ? size(self.spa.redirectUris) : 0) + (has(self.publicClient) && has(self.publicClient.redirectUris) ? size(self.publicClient.redirectUris) : 0) <= 256",message="web.redirectUris, spa.redirectUris and publicClient.redirectUris may hold at most 256 URIs together"
 // +kubebuilder:validation:XValidation:rule="!(has(self.signInAudience) && self.signInAudience in ['AzureADandPersonalMicrosoftAccount', 'PersonalMicrosoftAccount']) || (has(self.web) && has(self.web.redirectUris) ? size(self.web.redirectUris) : 0) + (has(self.spa) && has(self.spa.redirectUris) ? size(self.spa.redirectUris) : 0) + (has(self.publicClient) && has(self.publicClient.redirectUris) ? size(self.publicClient.redirectUris) : 0) <= 100",message="web.redirectUris, spa.redirectUris and publicClient.redirectUris may hold at most 100 URIs together when signInAudience admits personal Microsoft accounts"
+// +kubebuilder:validation:XValidation:rule=`(has(self.adopt) ? self.adopt.appId : "") == (has(oldSelf.adopt) ? oldSelf.adopt.appId : "")`,message="adopt is immutable: an object adopts one application for its whole life"
 // +kubebuilder:validation:XValidation:rule=`(has(self.connection) ? self.connection : "") == (has(oldSelf.connection) ? oldSelf.connection : "")`,message="connection is immutable: the application lives in the tenant it was created in; create a new AppRegistration to move"
 type AppRegistrationSpec struct {
 	// connection names the EntraConnection (a tenant and how the operator signs in there) this
@@ -229,6 +238,15 @@ type AppRegistrationSpec struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	Connection string `json:"connection,omitempty"`
+
+	// adopt takes over an application made outside the operator (in the portal, by a script)
+	// instead of creating one, so a team can move to the operator without a new client ID and new
+	// consent. It needs both a connection whose policy allows adoption and an administrator's
+	// approval in Entra ID: the tag entra-sso-operator:adopt:<namespace>/<name> on the application.
+	// The operator then marks the application with entra-sso-operator:owner:<uid> and manages it
+	// like one it created, deletionPolicy included. Immutable.
+	// +optional
+	Adopt *Adoption `json:"adopt,omitempty"`
 
 	// displayName is the application's name in Entra ID, shown on the consent prompt and in My Apps.
 	// +required
@@ -420,6 +438,9 @@ const (
 	// ReasonPolicyViolation: the spec asks for something the connection's policy refuses; nothing
 	// was written to Entra ID.
 	ReasonPolicyViolation = "PolicyViolation"
+	// ReasonAdoptionRefused: the application spec.adopt names cannot be adopted (not found, not
+	// approved by an administrator's tag, or managed by another object); nothing was written.
+	ReasonAdoptionRefused = "AdoptionRefused"
 	// ReasonDeleting: the application is being removed from Entra ID.
 	ReasonDeleting = "Deleting"
 	// ReasonAppManagementPolicy: an app management policy of the tenant or the application refused

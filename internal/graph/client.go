@@ -21,6 +21,19 @@ type Applications interface {
 	// DeleteApplication deletes the application with this unique name; Entra deletes its service
 	// principal with it.
 	DeleteApplication(ctx context.Context, uniqueName string) error
+
+	// An adopted application (made outside the operator) has no unique name of the operator's: it
+	// is addressed by the app ID its AppRegistration's spec names, and every use first checks the
+	// ownership tag the operator wrote on it (controllers/adoption.go).
+
+	// GetApplicationByAppID reads the managed fields and the tags of the application with this
+	// app ID.
+	GetApplicationByAppID(ctx context.Context, appID string) (Application, error)
+	// UpdateApplicationByAppID writes the given fields (FieldTags among them) of app to the
+	// application with this app ID.
+	UpdateApplicationByAppID(ctx context.Context, appID string, app Application, fields []Field) error
+	// DeleteApplicationByAppID deletes the application with this app ID.
+	DeleteApplicationByAppID(ctx context.Context, appID string) error
 }
 
 // ServicePrincipal is an application's instance in the tenant.

@@ -6,9 +6,11 @@ package graph
 
 // Application is the part of an Entra application registration the operator manages.
 type Application struct {
-	ObjectID                 string
-	AppID                    string
-	UniqueName               string
+	ObjectID   string
+	AppID      string
+	UniqueName string
+	// Tags are read only for adopted applications (GetApplicationByAppID).
+	Tags                     []string
 	DisplayName              string
 	SignInAudience           string
 	Web                      Web
@@ -73,6 +75,9 @@ const (
 	FieldAPI Field = "api"
 	// FieldRequiredResourceAccess is the application's declared API permissions, written whole.
 	FieldRequiredResourceAccess Field = "requiredResourceAccess"
+	// FieldTags is the application's tags. Not a managed field: the operator writes it only to mark
+	// an application it adopts as its own, keeping every other tag.
+	FieldTags Field = "tags"
 )
 
 // ManagedFields are all fields the operator writes, in a stable order.

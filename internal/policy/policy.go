@@ -52,6 +52,10 @@ func Check(spec entrav1alpha1.AppRegistrationSpec, p entrav1alpha1.RegistrationP
 	out = append(out, checkHosts(spec, p)...)
 	out = append(out, checkFlows(spec, p)...)
 	out = append(out, checkPermissions(spec, p)...)
+	if spec.Adopt != nil && !p.AllowAdoption {
+		out = append(out, Violation{Field: "spec.adopt", Rule: "allowAdoption",
+			Message: "adopting an existing application is not allowed through this connection"})
+	}
 	return out
 }
 

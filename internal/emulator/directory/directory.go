@@ -196,6 +196,26 @@ func (d *Directory) AddClient(roles ...string) (clientID, secret string) {
 	return clientID, secret
 }
 
+// AddPortalApplication stores an application as a person makes one in the Entra admin center: no
+// unique name, owned by nobody but the person, with a service principal and one client secret
+// (returned), carrying the given tags. It is what the operator's adoption starts from.
+func (d *Directory) AddPortalApplication(displayName string, tags ...string) (app Application, secret string) {
+	d.Do(func(tx *Tx) {
+		now := d.clock()
+		a := EmptyApplication()
+		a.ID, a.AppID, a.DisplayName = uuid.NewString(), uuid.NewString(), displayName
+		a.SignInAudience, a.CreatedDateTime, a.PublisherDomain = SignInAudienceMyOrg, now.UTC(), d.domain
+		a.Tags = append([]string{}, tags...)
+		var pc PasswordCredential
+		secret, pc = NewPasswordCredential(now, now.AddDate(1, 0, 0), "Made in the portal")
+		a.PasswordCredentials = []PasswordCredential{pc}
+		tx.AddApplication(a, now)
+		tx.AddServicePrincipal(NewServicePrincipalFor(a, d.id), now)
+		app = CloneApplication(a)
+	})
+	return app, secret
+}
+
 // Users returns the seeded test users.
 func (d *Directory) Users() []User {
 	d.mu.Lock()

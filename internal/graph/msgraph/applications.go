@@ -2,8 +2,10 @@ package msgraph
 
 import (
 	"context"
+	"slices"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/applicationswithappid"
 	"github.com/microsoftgraph/msgraph-sdk-go/applicationswithuniquename"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
@@ -92,5 +94,53 @@ func (c *Client) UpdateApplication(ctx context.Context, uniqueName string, app g
 func (c *Client) DeleteApplication(ctx context.Context, uniqueName string) error {
 	return c.write(ctx, opDeleteApplication, uniqueName, func() error {
 		return c.sdk.ApplicationsWithUniqueName(&uniqueName).Delete(ctx, nil)
+	})
+}
+
+var (
+	opReadAdoptedApplication   = operation{"read the adopted application", graph.PermissionApplicationOwnedBy}
+	opUpdateAdoptedApplication = operation{"update the adopted application", graph.PermissionApplicationOwnedBy}
+	opDeleteAdoptedApplication = operation{"delete the adopted application", graph.PermissionApplicationOwnedBy}
+)
+
+// adoptedSelect is applicationSelect with the tags, which carry the operator's ownership mark.
+var adoptedSelect = append(slices.Clone(applicationSelect), string(graph.FieldTags))
+
+// GetApplicationByAppID implements graph.Applications with /applications(appId='...').
+func (c *Client) GetApplicationByAppID(ctx context.Context, appID string) (graph.Application, error) {
+	var res models.Applicationable
+	err := c.read(opReadAdoptedApplication, func() error {
+		var err error
+		res, err = c.sdk.ApplicationsWithAppId(&appID).Get(ctx,
+			&applicationswithappid.ApplicationsWithAppIdRequestBuilderGetRequestConfiguration{
+				QueryParameters: &applicationswithappid.ApplicationsWithAppIdRequestBuilderGetQueryParameters{Select: adoptedSelect},
+			})
+		return err
+	})
+	if err != nil {
+		return graph.Application{}, err
+	}
+	if res == nil {
+		return graph.Application{}, errEmptyResponse(opReadAdoptedApplication)
+	}
+	return fromSDKApplication(res), nil
+}
+
+// UpdateApplicationByAppID implements graph.Applications.
+func (c *Client) UpdateApplicationByAppID(ctx context.Context, appID string, app graph.Application, fields []graph.Field) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	body := toSDKApplication(app, fields)
+	return c.write(ctx, opUpdateAdoptedApplication, appID, func() error {
+		_, err := c.sdk.ApplicationsWithAppId(&appID).Patch(ctx, body, nil)
+		return err
+	})
+}
+
+// DeleteApplicationByAppID implements graph.Applications.
+func (c *Client) DeleteApplicationByAppID(ctx context.Context, appID string) error {
+	return c.write(ctx, opDeleteAdoptedApplication, appID, func() error {
+		return c.sdk.ApplicationsWithAppId(&appID).Delete(ctx, nil)
 	})
 }

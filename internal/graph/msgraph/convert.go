@@ -18,6 +18,8 @@ func toSDKApplication(app graph.Application, fields []graph.Field) models.Applic
 		switch f {
 		case graph.FieldDisplayName:
 			out.SetDisplayName(ptr(app.DisplayName))
+		case graph.FieldTags:
+			out.SetTags(nonNil(app.Tags))
 		case graph.FieldSignInAudience:
 			out.SetSignInAudience(ptr(app.SignInAudience))
 		case graph.FieldWeb:
@@ -95,6 +97,7 @@ func fromSDKApplication(in models.Applicationable) graph.Application {
 		ObjectID:               deref(in.GetId()),
 		AppID:                  deref(in.GetAppId()),
 		UniqueName:             deref(in.GetUniqueName()),
+		Tags:                   slices.Clone(in.GetTags()),
 		DisplayName:            deref(in.GetDisplayName()),
 		SignInAudience:         deref(in.GetSignInAudience()),
 		IsFallbackPublicClient: deref(in.GetIsFallbackPublicClient()),

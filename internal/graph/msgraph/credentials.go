@@ -34,7 +34,7 @@ func (c *Client) AddPassword(ctx context.Context, app graph.Application, display
 	body := applications.NewItemAddPasswordPostRequestBody()
 	body.SetPasswordCredential(pc)
 	var res models.PasswordCredentialable
-	err := c.write(ctx, opAddPassword, app.UniqueName, func() error {
+	err := c.write(ctx, opAddPassword, appKey(app), func() error {
 		var err error
 		res, err = c.sdk.Applications().ByApplicationId(app.ObjectID).AddPassword().Post(ctx, body, nil)
 		return err
@@ -56,7 +56,7 @@ func (c *Client) RemovePassword(ctx context.Context, app graph.Application, keyI
 	}
 	body := applications.NewItemRemovePasswordPostRequestBody()
 	body.SetKeyId(&id)
-	return c.write(ctx, opRemovePassword, app.UniqueName, func() error {
+	return c.write(ctx, opRemovePassword, appKey(app), func() error {
 		return c.sdk.Applications().ByApplicationId(app.ObjectID).RemovePassword().Post(ctx, body, nil)
 	})
 }
@@ -71,7 +71,7 @@ func (c *Client) AddKey(ctx context.Context, app graph.Application, key graph.Ke
 	body.SetKeyCredential(kc)
 	body.SetProof(&proof)
 	var res models.KeyCredentialable
-	err = c.write(ctx, opAddKey, app.UniqueName, func() error {
+	err = c.write(ctx, opAddKey, appKey(app), func() error {
 		var err error
 		res, err = c.sdk.Applications().ByApplicationId(app.ObjectID).AddKey().Post(ctx, body, nil)
 		return err
@@ -96,7 +96,7 @@ func (c *Client) RemoveKey(ctx context.Context, app graph.Application, keyID, pr
 	body := applications.NewItemRemoveKeyPostRequestBody()
 	body.SetKeyId(&id)
 	body.SetProof(&proof)
-	return c.write(ctx, opRemoveKey, app.UniqueName, func() error {
+	return c.write(ctx, opRemoveKey, appKey(app), func() error {
 		return c.sdk.Applications().ByApplicationId(app.ObjectID).RemoveKey().Post(ctx, body, nil)
 	})
 }
@@ -115,7 +115,11 @@ func (c *Client) ReplaceKeyCredentials(ctx context.Context, app graph.Applicatio
 	body := models.NewApplication()
 	body.SetKeyCredentials(list)
 	uniqueName := app.UniqueName
-	return c.write(ctx, opReplaceKeyCredentials, uniqueName, func() error {
+	return c.write(ctx, opReplaceKeyCredentials, appKey(app), func() error {
+		if uniqueName == "" { // an adopted application: its object ID, read in this reconcile
+			_, err := c.sdk.Applications().ByApplicationId(app.ObjectID).Patch(ctx, body, nil)
+			return err
+		}
 		_, err := c.sdk.ApplicationsWithUniqueName(&uniqueName).Patch(ctx, body, nil)
 		return err
 	})
@@ -202,4 +206,13 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// appKey is the key writes to app are serialized on: its unique name, or for an adopted
+// application without one, its app ID.
+func appKey(app graph.Application) string {
+	if app.UniqueName != "" {
+		return app.UniqueName
+	}
+	return app.AppID
 }

@@ -45,7 +45,7 @@ func (c *Client) CreateFederatedCredential(ctx context.Context, app graph.Applic
 	body := toSDKFederated(fc)
 	body.SetName(ptr(fc.Name))
 	var res models.FederatedIdentityCredentialable
-	err := c.write(ctx, opCreateFederated, app.UniqueName, func() error {
+	err := c.write(ctx, opCreateFederated, appKey(app), func() error {
 		var err error
 		res, err = c.sdk.Applications().ByApplicationId(app.ObjectID).FederatedIdentityCredentials().Post(ctx, body, nil)
 		return err
@@ -62,7 +62,7 @@ func (c *Client) CreateFederatedCredential(ctx context.Context, app graph.Applic
 // UpdateFederatedCredential implements graph.FederatedCredentials. The name is immutable and not sent.
 func (c *Client) UpdateFederatedCredential(ctx context.Context, app graph.Application, fc graph.FederatedCredential) error {
 	body := toSDKFederated(fc)
-	return c.write(ctx, opUpdateFederated, app.UniqueName, func() error {
+	return c.write(ctx, opUpdateFederated, appKey(app), func() error {
 		_, err := c.sdk.Applications().ByApplicationId(app.ObjectID).FederatedIdentityCredentials().
 			ByFederatedIdentityCredentialId(fc.ID).Patch(ctx, body, nil)
 		return err
@@ -71,7 +71,7 @@ func (c *Client) UpdateFederatedCredential(ctx context.Context, app graph.Applic
 
 // DeleteFederatedCredential implements graph.FederatedCredentials.
 func (c *Client) DeleteFederatedCredential(ctx context.Context, app graph.Application, id string) error {
-	return c.write(ctx, opDeleteFederated, app.UniqueName, func() error {
+	return c.write(ctx, opDeleteFederated, appKey(app), func() error {
 		return c.sdk.Applications().ByApplicationId(app.ObjectID).FederatedIdentityCredentials().
 			ByFederatedIdentityCredentialId(id).Delete(ctx, nil)
 	})

@@ -41,7 +41,7 @@ func (c *Client) CreateServicePrincipal(ctx context.Context, app graph.Applicati
 	body := models.NewServicePrincipal()
 	body.SetAppId(&app.AppID)
 	var res models.ServicePrincipalable
-	err := c.write(ctx, opCreateServicePrincipal, app.UniqueName, func() error {
+	err := c.write(ctx, opCreateServicePrincipal, appKey(app), func() error {
 		var err error
 		res, err = c.sdk.ServicePrincipals().Post(ctx, body, nil)
 		return err
