@@ -36,8 +36,9 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate ClusterRole and CustomResourceDefinition objects.
+manifests: controller-gen ## Generate the ClusterRole, the namespace-scoped Role and the CustomResourceDefinitions.
 	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd webhook paths="./api/...;./controllers/..." output:crd:artifacts:config=config/crd/bases
+	go run ./hack/namespacedrole config/rbac/role.yaml config/namespaced/role.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate code containing DeepCopy, DeepCopyInto, and DeepCopyObject method implementations.

@@ -34,9 +34,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -122,6 +124,9 @@ type config struct {
 	defaultConnection string
 	// operatorNamespace holds the Secrets EntraConnections refer to.
 	operatorNamespace string
+	// watchNamespaces, when set, are the only namespaces the manager reads and writes: it then
+	// needs a Role in each and no cluster-wide permission, and uses no EntraConnection.
+	watchNamespaces []string
 }
 
 // parseFlags reads the manager's configuration from args (without the program name).
@@ -203,6 +208,21 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	fs.BoolVar(&cfg.allowAdoption, "allow-adoption", false,
 		"Let AppRegistrations that use the operator's own tenant adopt existing applications (spec.adopt). "+
 			"An EntraConnection decides this in its own policy.allowAdoption.")
+	fs.Func("watch-namespaces",
+		"Comma-separated namespaces the operator watches, alone (repeatable); it then needs only a Role in each "+
+			"(config/namespaced) and uses its own tenant, not EntraConnections. Empty: every namespace.",
+		func(v string) error {
+			for _, ns := range strings.Split(v, ",") {
+				if ns = strings.TrimSpace(ns); ns == "" {
+					continue
+				}
+				if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+					return fmt.Errorf("%q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+				}
+				cfg.watchNamespaces = append(cfg.watchNamespaces, ns)
+			}
+			return nil
+		})
 	cfg.zap.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -221,6 +241,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 	}
 	if cfg.deltaInterval < 0 || cfg.backstopPeriod <= 0 || cfg.kubeQPS <= 0 || cfg.kubeBurst < 1 {
 		return config{}, errors.New("--delta-interval must not be negative, --backstop-period and --kube-api-qps must be positive, --kube-api-burst at least 1")
+	}
+	if len(cfg.watchNamespaces) > 0 && cfg.defaultConnection != "" {
+		return config{}, errors.New("--default-connection needs EntraConnections, which the operator does not read with --watch-namespaces")
 	}
 	return cfg, nil
 }
@@ -264,6 +287,19 @@ func metricsOptions(cfg config) metricsserver.Options {
 		// config/rbac/metrics_reader_role.yaml) may scrape. This needs the manager's ServiceAccount
 		// to create TokenReviews and SubjectAccessReviews (config/rbac/metrics_auth_role.yaml).
 		opts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return opts
+}
+
+// cacheOptions are the manager's cache: only the Secrets the operator labels, and with
+// --watch-namespaces only those namespaces.
+func cacheOptions(cfg config) cache.Options {
+	opts := controllers.CacheOptions()
+	if len(cfg.watchNamespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range cfg.watchNamespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
 	}
 	return opts
 }
@@ -313,6 +349,7 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 		DefaultConnection: cfg.defaultConnection, Transport: transport,
 		TokenTimeout: cfg.tokenTimeout, GraphTimeout: cfg.graphTimeout,
 		WriteQPS: cfg.graphWriteQPS, WriteBurst: cfg.graphWriteBurst, Observe: metrics.ObserveGraphRequest,
+		WithoutConnections: len(cfg.watchNamespaces) > 0,
 	})
 	r := &controllers.AppRegistrationReconciler{
 		Client:                  mgr.GetClient(),
@@ -326,6 +363,7 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 		ConsentMode:             cfg.consentMode,
 		ConsentPolicy:           cfg.consentPolicy,
 		BackstopPeriod:          cfg.backstopPeriod,
+		NamespaceScoped:         len(cfg.watchNamespaces) > 0,
 	}
 	cred, tenantID, err := msgraph.NewCredentialFromEnvironment(c, transport, cfg.tokenTimeout)
 	switch {
@@ -341,6 +379,10 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return err
+	}
+	if r.NamespaceScoped {
+		setupLog.Info("watching only some namespaces; EntraConnections are not used", "namespaces", cfg.watchNamespaces)
+		return nil
 	}
 	return (&controllers.EntraConnectionReconciler{Client: mgr.GetClient(), Tenants: registry}).SetupWithManager(mgr)
 }
@@ -417,7 +459,7 @@ func run(cfg config) error {
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &cfg.shutdownTimeout,
 		// Only the Secrets the operator labels are cached, without managedFields.
-		Cache:            controllers.CacheOptions(),
+		Cache:            cacheOptions(cfg),
 		PprofBindAddress: cfg.pprofAddr,
 	})
 	if err != nil {

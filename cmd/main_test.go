@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -89,10 +90,25 @@ func TestParseFlagsDeploymentArgs(t *testing.T) {
 
 func TestParseFlagsRejectsBadInput(t *testing.T) {
 	for _, args := range [][]string{{"--no-such-flag"}, {"stray-argument"}, {"--delta-interval=-1s"}, {"--backstop-period=0"},
-		{"--kube-api-qps=0"}, {"--kube-api-burst=0"}} {
+		{"--kube-api-qps=0"}, {"--kube-api-burst=0"}, {"--watch-namespaces=Not_A_Namespace"},
+		{"--watch-namespaces=crm", "--default-connection=contoso"}} {
 		if _, err := parseFlags(newFlagSet(), args); err == nil {
 			t.Errorf("parseFlags(%q) succeeded, want an error", args)
 		}
+	}
+}
+
+func TestWatchNamespacesLimitTheCache(t *testing.T) {
+	cfg, err := parseFlags(newFlagSet(), []string{"--watch-namespaces=crm, mail", "--watch-namespaces=voip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := slices.Sorted(maps.Keys(cacheOptions(cfg).DefaultNamespaces))
+	if want := []string{"crm", "mail", "voip"}; !slices.Equal(got, want) {
+		t.Errorf("cached namespaces %v, want %v", got, want)
+	}
+	if all, _ := parseFlags(newFlagSet(), nil); cacheOptions(all).DefaultNamespaces != nil {
+		t.Error("without --watch-namespaces the cache is limited to some namespaces")
 	}
 }
 

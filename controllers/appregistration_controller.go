@@ -70,6 +70,9 @@ type AppRegistrationReconciler struct {
 	Recorder events.EventRecorder
 	// Clock is the reconciler's time source; nil means the real clock. Tests inject a fake one.
 	Clock clock.PassiveClock
+	// NamespaceScoped says the manager may read only some namespaces (--watch-namespaces) and holds
+	// no cluster-wide permission: EntraConnections and namespaces are not watched.
+	NamespaceScoped bool
 	// ResyncPeriod is how often an object in sync is compared with Entra again, to put back what was
 	// changed in the portal. Each object is spread by up to 10% jitter so resyncs do not bunch up.
 	ResyncPeriod time.Duration
@@ -389,7 +392,7 @@ func (r *AppRegistrationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}}
 		b = b.WatchesRawSource(r.delta)
 	}
-	if r.Tenants != nil {
+	if r.Tenants != nil && !r.NamespaceScoped {
 		// A changed connection (its policy, its admitted namespaces) or a namespace's labels change
 		// which objects may use it: look at them again, not only at the resync.
 		b = b.Watches(&entrav1alpha1.EntraConnection{}, handler.EnqueueRequestsFromMapFunc(r.usingConnection)).

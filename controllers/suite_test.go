@@ -23,6 +23,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -138,6 +139,10 @@ type managerOptions struct {
 	connections       bool
 	operatorNamespace string
 	defaultConnection string
+	// namespaceScoped runs the manager as --watch-namespaces does (with namespace the one watched),
+	// signed in to Kubernetes as restConfig when set.
+	namespaceScoped bool
+	restConfig      *rest.Config
 }
 
 // testReplicationWindow stands in for the shipped two minutes, so a deletion confirmed after the
@@ -219,7 +224,11 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	if o.namespace != "" {
 		cacheOptions.DefaultNamespaces = map[string]cache.Config{o.namespace: {}}
 	}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+	restConfig := env.Config
+	if o.restConfig != nil {
+		restConfig = o.restConfig
+	}
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -250,17 +259,20 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 		MaxConcurrentReconciles: 4,
 		ConsentMode:             o.consentMode,
 		ConsentPolicy:           o.consentPolicy,
+		NamespaceScoped:         o.namespaceScoped,
 	}
 	if o.connections {
 		registry := tenants.NewRegistry(tenants.Options{
 			Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), OperatorNamespace: o.operatorNamespace,
 			DefaultConnection: o.defaultConnection, Transport: transport, TokenTimeout: o.tokenTimeout,
-			WriteQPS: 50, WriteBurst: 50,
+			WriteQPS: 50, WriteBurst: 50, WithoutConnections: o.namespaceScoped,
 		})
 		registry.SetEnvironment(&tenants.Connection{TenantID: strings.ToLower(tenantID), Cloud: serverCloud, Graph: operatorGraph})
 		r.Tenants = registry
-		if err := (&controllers.EntraConnectionReconciler{Client: mgr.GetClient(), Tenants: registry}).SetupWithManager(mgr); err != nil {
-			t.Fatal(err)
+		if !o.namespaceScoped {
+			if err := (&controllers.EntraConnectionReconciler{Client: mgr.GetClient(), Tenants: registry}).SetupWithManager(mgr); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if err := r.SetupWithManager(mgr); err != nil {

@@ -87,6 +87,9 @@ type Options struct {
 	CredentialRecheck time.Duration
 	// Now is the time source; nil means time.Now.
 	Now func() time.Time
+	// WithoutConnections says the operator holds no cluster-wide permission (--watch-namespaces):
+	// EntraConnections, cluster-scoped, are not read, and only the environment connection serves.
+	WithoutConnections bool
 }
 
 // Registry resolves connections and keeps their clients.
@@ -174,6 +177,10 @@ func (r *Registry) resolve(ctx context.Context, obj *entrav1alpha1.AppRegistrati
 				Message: "spec.connection is empty and the operator has no default connection: name an EntraConnection"}
 		}
 		return env, nil
+	}
+	if r.opts.WithoutConnections {
+		return nil, &Error{Reason: ReasonConnectionNotFound, Message: fmt.Sprintf("the operator watches only some namespaces "+
+			"(--watch-namespaces) and does not read EntraConnections; remove spec.connection (%s) to use its own tenant", name)}
 	}
 	ec := &entrav1alpha1.EntraConnection{}
 	if err := r.opts.Reader.Get(ctx, types.NamespacedName{Name: name}, ec); err != nil {
