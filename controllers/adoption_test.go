@@ -77,34 +77,7 @@ func TestAnApplicationMadeInThePortalIsAdoptedOnlyWithApproval(t *testing.T) {
 	admin(func(a *emulator.Application) { a.Owners = append(a.Owners, operatorSP.ID) })
 	touch(t, crm, "owner")
 	got := waitReady(t, client.ObjectKeyFromObject(crm))
-	app, _ := tenant.Application(portal.ID)
-	if got.Status.AppID != portal.AppID || got.Status.ObjectID != portal.ID {
-		t.Errorf("status names application %s (%s), want the adopted %s (%s)", got.Status.AppID, got.Status.ObjectID, portal.AppID, portal.ID)
-	}
-	if want := []string{"team:crm", approval, controllers.OwnerTag(got.UID)}; !slices.Equal(app.Tags, want) {
-		t.Errorf("tags %v, want %v: the administrator's tags kept and the operator's mark added", app.Tags, want)
-	}
-	if app.DisplayName != crm.Spec.DisplayName || !slices.Equal(app.Web.RedirectURIs, []string{"https://crm.example.com/oauth-callback.php"}) {
-		t.Errorf("the adopted application does not follow the spec: %q %v", app.DisplayName, app.Web.RedirectURIs)
-	}
-	if len(app.PasswordCredentials) != 2 || !slices.ContainsFunc(app.PasswordCredentials, func(p emulator.PasswordCredential) bool { return p.Matches(portalSecret) }) {
-		t.Errorf("%d client secrets; want the portal's, kept, and the operator's", len(app.PasswordCredentials))
-	}
-	for _, a := range tenant.Applications() {
-		if a.UniqueName != nil && strings.Contains(*a.UniqueName, string(got.UID)) {
-			t.Errorf("the operator made an application %s instead of adopting", a.AppID)
-		}
-	}
-	secret := &corev1.Secret{}
-	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: crm.SecretName()}, secret); err != nil {
-		t.Fatal(err)
-	}
-	if id := string(secret.Data[secretdata.KeyClientID]); id != portal.AppID {
-		t.Errorf("the Secret's client ID is %s, want the adopted %s", id, portal.AppID)
-	}
-	if ok, detail := secretWorks(server, tenant, portal.AppID, string(secret.Data[secretdata.KeyClientSecret])); !ok {
-		t.Errorf("the operator's client secret for the adopted application gets no token: %s", detail)
-	}
+	checkAdopted(t, server, tenant, portal, portalSecret, got)
 
 	// Another object approved by the administrator by mistake cannot take the application over,
 	// and deleting it leaves the application alone.
@@ -123,15 +96,7 @@ func TestAnApplicationMadeInThePortalIsAdoptedOnlyWithApproval(t *testing.T) {
 	// Orphan hands the application back: the operator's secret and mark go, the rest stays.
 	setDeletionPolicy(t, crm, v1.DeletionPolicyOrphan)
 	deleteAndWait(t, crm)
-	app, ok := tenant.Application(portal.ID)
-	switch {
-	case !ok:
-		t.Fatal("deletionPolicy Orphan deleted the adopted application")
-	case slices.ContainsFunc(app.Tags, func(tag string) bool { return strings.HasPrefix(tag, controllers.OwnerTagPrefix) }):
-		t.Errorf("the operator's mark stayed on the released application: %v", app.Tags)
-	case len(app.PasswordCredentials) != 1 || !app.PasswordCredentials[0].Matches(portalSecret):
-		t.Errorf("%d client secrets after release; want only the portal's", len(app.PasswordCredentials))
-	}
+	checkReleased(t, tenant, portal, portalSecret)
 
 	// Adopted again by a new object of the same name (the approval still stands), then deleted.
 	again := adopting("crm")
@@ -166,4 +131,55 @@ func deleteAndWait(t *testing.T, obj *v1.AppRegistration) {
 		err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(obj), &v1.AppRegistration{})
 		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
+}
+
+// checkAdopted proves an adoption as the team sees it: the same application, marked, following the
+// spec, the portal's secret kept beside the operator's, which signs in.
+func checkAdopted(t *testing.T, server *emulator.Server, tenant *emulator.Tenant, portal emulator.Application, portalSecret string, got *v1.AppRegistration) {
+	t.Helper()
+	ctx := context.Background()
+	app, _ := tenant.Application(portal.ID)
+	if got.Status.AppID != portal.AppID || got.Status.ObjectID != portal.ID {
+		t.Errorf("status names application %s (%s), want the adopted %s (%s)", got.Status.AppID, got.Status.ObjectID, portal.AppID, portal.ID)
+	}
+	want := []string{"team:crm", controllers.AdoptionTag(got.Namespace, got.Name), controllers.OwnerTag(got.UID)}
+	if !slices.Equal(app.Tags, want) {
+		t.Errorf("tags %v, want %v: the administrator's tags kept and the operator's mark added", app.Tags, want)
+	}
+	if app.DisplayName != got.Spec.DisplayName || !slices.Equal(app.Web.RedirectURIs, []string{"https://crm.example.com/oauth-callback.php"}) {
+		t.Errorf("the adopted application does not follow the spec: %q %v", app.DisplayName, app.Web.RedirectURIs)
+	}
+	if len(app.PasswordCredentials) != 2 || !slices.ContainsFunc(app.PasswordCredentials, func(p emulator.PasswordCredential) bool { return p.Matches(portalSecret) }) {
+		t.Errorf("%d client secrets; want the portal's, kept, and the operator's", len(app.PasswordCredentials))
+	}
+	for _, a := range tenant.Applications() {
+		if a.UniqueName != nil && strings.Contains(*a.UniqueName, string(got.UID)) {
+			t.Errorf("the operator made an application %s instead of adopting", a.AppID)
+		}
+	}
+	secret := &corev1.Secret{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: got.Namespace, Name: got.SecretName()}, secret); err != nil {
+		t.Fatal(err)
+	}
+	if id := string(secret.Data[secretdata.KeyClientID]); id != portal.AppID {
+		t.Errorf("the Secret's client ID is %s, want the adopted %s", id, portal.AppID)
+	}
+	if ok, detail := secretWorks(server, tenant, portal.AppID, string(secret.Data[secretdata.KeyClientSecret])); !ok {
+		t.Errorf("the operator's client secret for the adopted application gets no token: %s", detail)
+	}
+}
+
+// checkReleased proves deletionPolicy Orphan handed the application back with only what the
+// operator added taken away.
+func checkReleased(t *testing.T, tenant *emulator.Tenant, portal emulator.Application, portalSecret string) {
+	t.Helper()
+	app, ok := tenant.Application(portal.ID)
+	switch {
+	case !ok:
+		t.Fatal("deletionPolicy Orphan deleted the adopted application")
+	case slices.ContainsFunc(app.Tags, func(tag string) bool { return strings.HasPrefix(tag, controllers.OwnerTagPrefix) }):
+		t.Errorf("the operator's mark stayed on the released application: %v", app.Tags)
+	case len(app.PasswordCredentials) != 1 || !app.PasswordCredentials[0].Matches(portalSecret):
+		t.Errorf("%d client secrets after release; want only the portal's", len(app.PasswordCredentials))
+	}
 }

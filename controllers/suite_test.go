@@ -2,9 +2,11 @@ package controllers_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -21,9 +23,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -224,10 +226,7 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	if o.namespace != "" {
 		cacheOptions.DefaultNamespaces = map[string]cache.Config{o.namespace: {}}
 	}
-	restConfig := env.Config
-	if o.restConfig != nil {
-		restConfig = o.restConfig
-	}
+	restConfig := cmp.Or(o.restConfig, env.Config)
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -262,18 +261,7 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 		NamespaceScoped:         o.namespaceScoped,
 	}
 	if o.connections {
-		registry := tenants.NewRegistry(tenants.Options{
-			Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), OperatorNamespace: o.operatorNamespace,
-			DefaultConnection: o.defaultConnection, Transport: transport, TokenTimeout: o.tokenTimeout,
-			WriteQPS: 50, WriteBurst: 50, WithoutConnections: o.namespaceScoped,
-		})
-		registry.SetEnvironment(&tenants.Connection{TenantID: strings.ToLower(tenantID), Cloud: serverCloud, Graph: operatorGraph})
-		r.Tenants = registry
-		if !o.namespaceScoped {
-			if err := (&controllers.EntraConnectionReconciler{Client: mgr.GetClient(), Tenants: registry}).SetupWithManager(mgr); err != nil {
-				t.Fatal(err)
-			}
-		}
+		r.Tenants = startRegistry(t, mgr, o, transport, tenantID, serverCloud, operatorGraph)
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
@@ -290,6 +278,25 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
 	return stop, gc
+}
+
+// startRegistry resolves connections as the manager does, with the test's environment identity as
+// the operator's own tenant, and runs the EntraConnection reconciler unless namespace-scoped.
+func startRegistry(t testing.TB, mgr ctrl.Manager, o managerOptions, transport http.RoundTripper, tenantID string,
+	serverCloud cloud.Cloud, operatorGraph graph.Client) *tenants.Registry {
+	t.Helper()
+	registry := tenants.NewRegistry(tenants.Options{
+		Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), OperatorNamespace: o.operatorNamespace,
+		DefaultConnection: o.defaultConnection, Transport: transport, TokenTimeout: o.tokenTimeout,
+		WriteQPS: 50, WriteBurst: 50, WithoutConnections: o.namespaceScoped,
+	})
+	registry.SetEnvironment(&tenants.Connection{TenantID: strings.ToLower(tenantID), Cloud: serverCloud, Graph: operatorGraph})
+	if !o.namespaceScoped {
+		if err := (&controllers.EntraConnectionReconciler{Client: mgr.GetClient(), Tenants: registry}).SetupWithManager(mgr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return registry
 }
 
 // freshCredential gets every token from a new credential, so no token outlives a jump of the
