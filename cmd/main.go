@@ -346,9 +346,9 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 	}
 	registry := tenants.NewRegistry(tenants.Options{
 		Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), OperatorNamespace: cfg.operatorNamespace,
-		DefaultConnection: cfg.defaultConnection, Transport: transport,
-		TokenTimeout: cfg.tokenTimeout, GraphTimeout: cfg.graphTimeout,
-		WriteQPS: cfg.graphWriteQPS, WriteBurst: cfg.graphWriteBurst, Observe: metrics.ObserveGraphRequest,
+		DefaultConnection: cfg.defaultConnection,
+		Connect:           msgraph.Connector(transport, cfg.tokenTimeout, cfg.graphTimeout, metrics.ObserveGraphRequest),
+		WriteQPS:          cfg.graphWriteQPS, WriteBurst: cfg.graphWriteBurst,
 		WithoutConnections: len(cfg.watchNamespaces) > 0,
 	})
 	r := &controllers.AppRegistrationReconciler{

@@ -287,7 +287,7 @@ func startRegistry(t testing.TB, mgr ctrl.Manager, o managerOptions, transport h
 	t.Helper()
 	registry := tenants.NewRegistry(tenants.Options{
 		Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), OperatorNamespace: o.operatorNamespace,
-		DefaultConnection: o.defaultConnection, Transport: transport, TokenTimeout: o.tokenTimeout,
+		DefaultConnection: o.defaultConnection, Connect: msgraph.Connector(transport, o.tokenTimeout, 0, nil),
 		WriteQPS: 50, WriteBurst: 50, WithoutConnections: o.namespaceScoped,
 	})
 	registry.SetEnvironment(&tenants.Connection{TenantID: strings.ToLower(tenantID), Cloud: serverCloud, Graph: operatorGraph})

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -24,7 +23,6 @@ import (
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
-	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/policy"
 )
 
@@ -73,15 +71,12 @@ type Options struct {
 	// DefaultConnection names the EntraConnection for AppRegistrations that name none; empty means
 	// the environment connection.
 	DefaultConnection string
-	// Transport carries Graph and token requests (the CA bundle).
-	Transport http.RoundTripper
-	// TokenTimeout and GraphTimeout bound one token and one Graph request.
-	TokenTimeout, GraphTimeout time.Duration
+	// Connect builds the Graph client of a tenant for an identity, its writes paced by the tenant's
+	// budget (msgraph.Connector; this package does not know the SDK).
+	Connect func(c cloud.Cloud, id graph.Identity, writes *rate.Limiter) (graph.Client, error)
 	// WriteQPS and WriteBurst size each tenant's write budget.
 	WriteQPS   float64
 	WriteBurst int
-	// Observe is told of every Graph request (metrics).
-	Observe func(method string, status int)
 	// CredentialRecheck is how often a built client's credential Secret is looked at again for a
 	// change; 0 means a minute.
 	CredentialRecheck time.Duration
@@ -254,9 +249,9 @@ func withPolicy(built *Connection, ec *entrav1alpha1.EntraConnection) *Connectio
 }
 
 // identity reads the connection's credentials from the operator's namespace.
-func (r *Registry) identity(ctx context.Context, ec *entrav1alpha1.EntraConnection) (msgraph.Identity, string, error) {
+func (r *Registry) identity(ctx context.Context, ec *entrav1alpha1.EntraConnection) (graph.Identity, string, error) {
 	creds := ec.Spec.Credentials
-	id := msgraph.Identity{TenantID: ec.Spec.TenantID, ClientID: creds.ClientID}
+	id := graph.Identity{TenantID: ec.Spec.TenantID, ClientID: creds.ClientID}
 	unavailable := func(format string, args ...any) error {
 		return &Error{Reason: ReasonConnectionUnavailable, Message: fmt.Sprintf("EntraConnection %s: ", ec.Name) + fmt.Sprintf(format, args...)}
 	}
@@ -308,7 +303,7 @@ func (r *Registry) identity(ctx context.Context, ec *entrav1alpha1.EntraConnecti
 }
 
 // build makes the connection's Graph client. Callers hold r.mu.
-func (r *Registry) build(ec *entrav1alpha1.EntraConnection, id msgraph.Identity) (*Connection, error) {
+func (r *Registry) build(ec *entrav1alpha1.EntraConnection, id graph.Identity) (*Connection, error) {
 	cloudName := string(ec.Spec.Cloud)
 	if cloudName == "" {
 		cloudName = cloud.Public.Name
@@ -320,16 +315,9 @@ func (r *Registry) build(ec *entrav1alpha1.EntraConnection, id msgraph.Identity)
 	if err != nil {
 		return nil, &Error{Reason: ReasonConnectionUnavailable, Message: fmt.Sprintf("EntraConnection %s: %v", ec.Name, err)}
 	}
-	cred, err := msgraph.NewCredential(c, r.opts.Transport, r.opts.TokenTimeout, id)
+	gc, err := r.opts.Connect(c, id, r.limiterLocked(id.TenantID))
 	if err != nil {
 		return nil, &Error{Reason: ReasonConnectionUnavailable, Message: fmt.Sprintf("EntraConnection %s: %v", ec.Name, err)}
-	}
-	gc, err := msgraph.New(msgraph.Options{
-		Cloud: c, TenantID: id.TenantID, Credential: cred, Transport: r.opts.Transport,
-		WriteLimiter: r.limiterLocked(id.TenantID), RequestTimeout: r.opts.GraphTimeout, Observe: r.opts.Observe,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("EntraConnection %s: %w", ec.Name, err)
 	}
 	return &Connection{Name: ec.Name, TenantID: strings.ToLower(id.TenantID), Cloud: c, Graph: gc, Policy: ec.Spec.Policy}, nil
 }

@@ -112,7 +112,7 @@ func TestTwoConnectionsReachTheirOwnTenants(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := tenants.NewRegistry(tenants.Options{
-		Reader: k8sClient, OperatorNamespace: operatorNS, Transport: transport, WriteQPS: 10, WriteBurst: 20,
+		Reader: k8sClient, OperatorNamespace: operatorNS, Connect: msgraph.Connector(transport, 0, 0, nil), WriteQPS: 10, WriteBurst: 20,
 	})
 
 	for _, c := range []struct {
@@ -177,7 +177,7 @@ func TestAChangedCredentialIsPickedUp(t *testing.T) {
 	}
 	now := time.Now()
 	reg := tenants.NewRegistry(tenants.Options{
-		Reader: k8sClient, OperatorNamespace: operatorNS, Transport: transport, WriteQPS: 10, WriteBurst: 20,
+		Reader: k8sClient, OperatorNamespace: operatorNS, Connect: msgraph.Connector(transport, 0, 0, nil), WriteQPS: 10, WriteBurst: 20,
 		CredentialRecheck: time.Minute, Now: func() time.Time { return now },
 	})
 	obj := &v1.AppRegistration{ObjectMeta: metav1.ObjectMeta{Name: "crm", Namespace: appNS}, Spec: v1.AppRegistrationSpec{Connection: "rotating"}}

@@ -12,8 +12,10 @@ import (
 	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"golang.org/x/time/rate"
 
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 )
 
 // DefaultTokenTimeout bounds one token request when none is configured.
@@ -72,22 +74,9 @@ func credentialOptions(c cloud.Cloud, transport http.RoundTripper, tokenTimeout 
 	}, tokenTimeout
 }
 
-// Identity is how the operator signs in to one tenant, as an EntraConnection declares it. Exactly
-// one of ClientSecret, Certificate+Key and TokenFile is set.
-type Identity struct {
-	TenantID string
-	ClientID string
-	// ClientSecret is a client secret of the application.
-	ClientSecret string
-	// Certificate and Key are PEM: a certificate of the application and its private key.
-	Certificate, Key []byte
-	// TokenFile is a federated (workload identity) token file.
-	TokenFile string
-}
-
 // NewCredential builds the bounded credential for id. Instance discovery is off: a known national
 // cloud does not need it and a private authority cannot answer it.
-func NewCredential(c cloud.Cloud, transport http.RoundTripper, tokenTimeout time.Duration, id Identity) (azcore.TokenCredential, error) {
+func NewCredential(c cloud.Cloud, transport http.RoundTripper, tokenTimeout time.Duration, id graph.Identity) (azcore.TokenCredential, error) {
 	clientOptions, tokenTimeout := credentialOptions(c, transport, tokenTimeout)
 	var (
 		cred azcore.TokenCredential
@@ -151,3 +140,19 @@ type tokenError struct{ err error }
 
 func (e *tokenError) Error() string { return e.err.Error() }
 func (e *tokenError) Unwrap() error { return e.err }
+
+// Connector returns how tenants.Registry builds a tenant's Graph client: a bounded credential for
+// the connection's identity and a client sharing the tenant's write budget, over transport.
+func Connector(transport http.RoundTripper, tokenTimeout, requestTimeout time.Duration,
+	observe func(method string, status int)) func(cloud.Cloud, graph.Identity, *rate.Limiter) (graph.Client, error) {
+	return func(c cloud.Cloud, id graph.Identity, writes *rate.Limiter) (graph.Client, error) {
+		cred, err := NewCredential(c, transport, tokenTimeout, id)
+		if err != nil {
+			return nil, err
+		}
+		return New(Options{
+			Cloud: c, TenantID: id.TenantID, Credential: cred, Transport: transport,
+			WriteLimiter: writes, RequestTimeout: requestTimeout, Observe: observe,
+		})
+	}
+}
