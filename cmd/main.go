@@ -18,6 +18,7 @@ limitations under the License.
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -304,6 +305,19 @@ func cacheOptions(cfg config) cache.Options {
 	return opts
 }
 
+// cachesSynced is ready once the manager's informers have their first lists: before that, a
+// rollout would count a pod ready that has not seen a single object.
+func cachesSynced(c cache.Cache) healthz.Checker {
+	return func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
+		defer cancel()
+		if !c.WaitForCacheSync(ctx) {
+			return errors.New("the informer caches have not synced yet")
+		}
+		return nil
+	}
+}
+
 // newScheme returns the scheme holding every type the manager reads or writes.
 func newScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()
@@ -473,7 +487,7 @@ func run(cfg config) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	if err := mgr.AddReadyzCheck("informers", cachesSynced(mgr.GetCache())); err != nil {
 		return fmt.Errorf("adding the ready check: %w", err)
 	}
 

@@ -17,6 +17,11 @@ limitations under the License.
 package main
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -220,5 +225,23 @@ func TestShippedDeploymentFitsTheManager(t *testing.T) {
 	}
 	if got := namespace.Labels["pod-security.kubernetes.io/enforce"]; got != "restricted" {
 		t.Errorf("the namespace enforces Pod Security %q, want restricted", got)
+	}
+}
+
+// syncing is a cache whose first lists arrive when synced says so.
+type syncing struct {
+	cache.Cache
+	synced bool
+}
+
+func (s syncing) WaitForCacheSync(context.Context) bool { return s.synced }
+
+func TestReadyOnlyOnceTheCachesSynced(t *testing.T) {
+	req := httptest.NewRequest(http.MethodGet, "/readyz", nil)
+	if err := cachesSynced(syncing{})(req); err == nil {
+		t.Error("ready before the caches synced")
+	}
+	if err := cachesSynced(syncing{synced: true})(req); err != nil {
+		t.Errorf("not ready with synced caches: %v", err)
 	}
 }
