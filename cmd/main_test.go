@@ -18,15 +18,13 @@ package main
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-
 	"crypto/tls"
 	"errors"
 	"flag"
 	"io"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,6 +36,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/yaml"
 )
 
@@ -237,7 +236,7 @@ type syncing struct {
 func (s syncing) WaitForCacheSync(context.Context) bool { return s.synced }
 
 func TestReadyOnlyOnceTheCachesSynced(t *testing.T) {
-	req := httptest.NewRequest(http.MethodGet, "/readyz", nil)
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/readyz", nil)
 	if err := cachesSynced(syncing{})(req); err == nil {
 		t.Error("ready before the caches synced")
 	}
