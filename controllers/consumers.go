@@ -32,8 +32,19 @@ func (r *AppRegistrationReconciler) updateConsumers(ctx context.Context, s *scop
 	hash := s.obj.Status.SecretHash
 	recorded := s.obj.Status.Consumers
 	var next []entrav1alpha1.ConsumerStatus
-	// Whatever is done is recorded, also when a later consumer fails.
-	defer func() { s.obj.Status.Consumers = next }()
+	var restarted []string
+	// Whatever is done is recorded and told, also when a later consumer fails. One event names
+	// them all: events of one reason about one object are merged into a series, which keeps only
+	// the first note.
+	defer func() {
+		s.obj.Status.Consumers = next
+		if len(restarted) > 0 {
+			r.event(s.obj, corev1.EventTypeNormal, "ConsumerRestarted", "UpdateConsumers",
+				"Set %s on the pod template of %s: their pods roll to read Secret %s again",
+				secretdata.AnnotationContentHash, strings.Join(restarted, ", "), s.obj.SecretName())
+			s.changes = append(s.changes, "restarted "+strings.Join(restarted, ", "))
+		}
+	}()
 	for _, c := range s.obj.Spec.Secret.Consumers {
 		if slices.ContainsFunc(recorded, func(rec entrav1alpha1.ConsumerStatus) bool {
 			return rec.Kind == c.Kind && rec.Name == c.Name && rec.SecretHash == hash
@@ -41,9 +52,12 @@ func (r *AppRegistrationReconciler) updateConsumers(ctx context.Context, s *scop
 			next = append(next, entrav1alpha1.ConsumerStatus{Kind: c.Kind, Name: c.Name, SecretHash: hash})
 			continue
 		}
-		found, err := r.setContentHash(ctx, s, c, hash)
+		found, patched, err := r.setContentHash(ctx, s, c, hash)
 		if err != nil {
 			return err
+		}
+		if patched {
+			restarted = append(restarted, fmt.Sprintf("%s %s", c.Kind, c.Name))
 		}
 		if !found {
 			s.consumerNotes = append(s.consumerNotes, fmt.Sprintf("%s %s does not exist", c.Kind, c.Name))
@@ -55,33 +69,30 @@ func (r *AppRegistrationReconciler) updateConsumers(ctx context.Context, s *scop
 }
 
 // setContentHash sets the annotation on one consumer's pod template, if it holds another value.
-// It reports whether the consumer exists.
-func (r *AppRegistrationReconciler) setContentHash(ctx context.Context, s *scope, c entrav1alpha1.SecretConsumer, hash string) (bool, error) {
+// It reports whether the consumer exists and whether it was patched.
+func (r *AppRegistrationReconciler) setContentHash(ctx context.Context, s *scope, c entrav1alpha1.SecretConsumer, hash string) (found, patched bool, err error) {
 	workload, template := consumerObject(c.Kind)
 	key := types.NamespacedName{Namespace: s.obj.Namespace, Name: c.Name}
-	err := r.apiReader().Get(ctx, key, workload)
+	err = r.apiReader().Get(ctx, key, workload)
 	if apierrors.IsNotFound(err) {
-		return false, nil
+		return false, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("reading %s %s, a consumer of the Secret: %w", c.Kind, c.Name, err)
+		return false, false, fmt.Errorf("reading %s %s, a consumer of the Secret: %w", c.Kind, c.Name, err)
 	}
 	if template().Annotations[secretdata.AnnotationContentHash] == hash {
-		return true, nil
+		return true, false, nil
 	}
 	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{
 		"metadata": map[string]any{"annotations": map[string]string{secretdata.AnnotationContentHash: hash}},
 	}}})
 	if err != nil {
-		return false, err
+		return true, false, err
 	}
 	if err := r.Patch(ctx, workload, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		return false, fmt.Errorf("setting the Secret's content hash on %s %s: %w", c.Kind, c.Name, err)
+		return true, false, fmt.Errorf("setting the Secret's content hash on %s %s: %w", c.Kind, c.Name, err)
 	}
-	r.event(s.obj, corev1.EventTypeNormal, "ConsumerRestarted", "UpdateConsumers",
-		"Set %s on the pod template of %s %s: its pods roll to read Secret %s again", secretdata.AnnotationContentHash, c.Kind, c.Name, s.obj.SecretName())
-	s.changes = append(s.changes, fmt.Sprintf("restarted %s %s", c.Kind, c.Name))
-	return true, nil
+	return true, true, nil
 }
 
 // consumerObject is an empty workload of the kind, and a view of its pod template once read.
