@@ -207,7 +207,9 @@ func TestTemplatesLabelsAndAnnotationsFollowTheSpec(t *testing.T) {
 	}
 
 	// A template with a typo: the object says which key, the Secret keeps its keys.
-	changeSpec(t, obj, func(o *v1.AppRegistration) { o.Spec.Secret.Templates[0].Value = "azure://{{ .ClientId }}:{{ .ClientSecret }}" })
+	changeSpec(t, obj, func(o *v1.AppRegistration) {
+		o.Spec.Secret.Templates[0].Value = "azure://{{ .ClientId }}:{{ .ClientSecret }}"
+	})
 	failed := waitCondition(t, client.ObjectKeyFromObject(obj), v1.ConditionReady, metav1.ConditionFalse, v1.ReasonInvalidSecretTemplate)
 	msg := conditionMessage(failed, v1.ConditionSecretReady)
 	if !strings.Contains(msg, "spec.secret.templates key SUITECRM_OAUTH_DSN") || !strings.Contains(msg, "ClientId") {

@@ -18,14 +18,15 @@ const (
 	OroCRMClientSecret = "ORO_MICROSOFT_CLIENT_SECRET"
 	// OroCRMTenant is oro_microsoft_integration.tenant, the directory (tenant) ID.
 	OroCRMTenant = "ORO_MICROSOFT_TENANT"
-	// OroCRMMailScopes are the scopes Oro's mailbox synchronization requests from Exchange Online:
-	// the mail protocol permissions the spec declares (IMAP.AccessAsUser.All, POP.AccessAsUser.All,
-	// SMTP.Send) as https://outlook.office.com/<permission>, and offline_access when declared, so
-	// Oro keeps a refresh token. Present when the spec declares a mail protocol permission.
+	// OroCRMMailScopes are the scopes Oro's mailbox synchronization requests from Exchange Online,
+	// in Oro's order: offline_access when declared, so Oro keeps a refresh token, then the mail
+	// protocol permissions the spec declares (IMAP.AccessAsUser.All, POP.AccessAsUser.All,
+	// SMTP.Send) as https://outlook.office.com/<permission>. Present when the spec declares a mail
+	// protocol permission.
 	OroCRMMailScopes = "ORO_MICROSOFT_MAIL_SCOPES"
-	// OroCRMRedirectURIs are the web redirect URIs registered for Oro (its sign-in
-	// /login/check-office365 and its mailbox /microsoft-identity/connection/access-token), space
-	// separated: what Oro's settings page shows as the Redirect URI must be one of them.
+	// OroCRMRedirectURIs are the web redirect URIs registered for Oro, space separated: the
+	// Redirect URI Oro's Microsoft settings page shows (its mailbox connection,
+	// /microsoft-identity/connection/access-token) must be one of them.
 	OroCRMRedirectURIs = "ORO_MICROSOFT_REDIRECT_URIS"
 )
 
@@ -56,8 +57,8 @@ var oroCRM = layout{
 	},
 }
 
-// outlookScopes are the Exchange Online scopes for those of permissions the spec declares, plus
-// offline_access when declared; nil when it declares none of permissions.
+// outlookScopes are offline_access when declared, then the Exchange Online scopes for those of
+// permissions the spec declares; nil when it declares none of permissions.
 func outlookScopes(in Input, permissions []string, f Format) ([]string, error) {
 	var out []string
 	for _, p := range permissions {
@@ -72,7 +73,7 @@ func outlookScopes(in Input, permissions []string, f Format) ([]string, error) {
 		out = append(out, scope)
 	}
 	if len(out) > 0 && slices.Contains(in.DelegatedPermissions, offlineAccess) {
-		out = append(out, offlineAccess)
+		out = append([]string{offlineAccess}, out...)
 	}
 	return out, nil
 }

@@ -149,8 +149,8 @@ func TestPresets(t *testing.T) {
 			OroCRMClientID:     testClient,
 			OroCRMClientSecret: testSecret,
 			OroCRMTenant:       testTenant,
-			// Oro's order (IMAP, POP, SMTP), only the declared ones, then offline_access.
-			OroCRMMailScopes:   "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access",
+			// Oro's order (offline_access, IMAP, POP, SMTP), only the declared ones.
+			OroCRMMailScopes:   "offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
 			OroCRMRedirectURIs: "https://crm.example.com/login/check-office365 https://crm.example.com/microsoft-identity/connection/access-token",
 		}},
 		{FormatSMTP, map[string]string{

@@ -95,7 +95,9 @@ func TestEspoCRMSignsInAndReadsTheUsernameClaim(t *testing.T) {
 		{"a username claim the ID token lacks", espoCallback,
 			func(s map[string][]byte) { s[secretdata.EspoCRMUsernameClaim] = []byte("upn") }, "no upn claim"},
 		{"a JWKS that is not the tenant's", espoCallback,
-			func(s map[string][]byte) { s[secretdata.EspoCRMJWKSEndpoint] = []byte(f.tenant.Endpoints().Authorization) }, "does not verify"},
+			func(s map[string][]byte) {
+				s[secretdata.EspoCRMJWKSEndpoint] = []byte(f.tenant.Endpoints().Authorization)
+			}, "does not verify"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
