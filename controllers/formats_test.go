@@ -296,9 +296,9 @@ func TestConsumersRollOnlyWhenTheSecretsContentChanges(t *testing.T) {
 	if err := k8sClient.Create(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
-	obj := waitReady(t, client.ObjectKeyFromObject(in))
+	waitReady(t, client.ObjectKeyFromObject(in))
 	waitIdle(t)
-	obj = waitReady(t, client.ObjectKeyFromObject(in))
+	obj := waitReady(t, client.ObjectKeyFromObject(in))
 	first := obj.Status.SecretHash
 	if first == "" || first != secretdata.ContentHash(outputSecret(t, obj).Data) {
 		t.Fatalf("status.secretHash %q is not the Secret's content hash", first)

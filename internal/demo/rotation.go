@@ -103,7 +103,7 @@ func (r *runner) showConsumersRolled(ctx context.Context, c client.Client, obj e
 			return d.Spec.Template.Annotations[secretdata.AnnotationContentHash] == hash, nil
 		})
 		if err != nil {
-			return fmt.Errorf("Deployment %s does not carry the rotated Secret's content hash: %w", key, err)
+			return fmt.Errorf("the pod template of Deployment %s does not carry the rotated Secret's content hash: %w", key, err)
 		}
 		fmt.Fprintf(r.out, "  Deployment %s: pod template annotation %s %s -> %s; its pods roll to read the new secret.\n",
 			key, secretdata.AnnotationContentHash, short(was), short(hash))

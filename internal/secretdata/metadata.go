@@ -68,7 +68,7 @@ func MergeMetadata(current, own, spec Metadata) Metadata {
 	if len(record.Labels)+len(record.Annotations) > 0 {
 		raw, err := json.Marshal(record)
 		if err != nil {
-			panic("secretdata: marshalling a list of strings: " + err.Error()) // cannot happen
+			panic("secretdata: marshaling a list of strings: " + err.Error()) // cannot happen
 		}
 		annotations[AnnotationSpecMetadata] = string(raw)
 	}

@@ -102,7 +102,7 @@ func ownAssertionToken(ctx context.Context, client *http.Client, id identity, to
 		return "", err
 	}
 	answer, err := postToken(ctx, client, tokenURL, url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {id.clientID}, "scope": {scope},
+		paramGrantType: {"client_credentials"}, paramClientID: {id.clientID}, paramScope: {scope},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion},
 	})
 	if err != nil {
@@ -116,7 +116,6 @@ type tokenAnswer struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
 	IDToken      string `json:"id_token"`
-	Scope        string `json:"scope"`
 	Error        string `json:"error"`
 	// Description is Entra's error_description: its AADSTS code and why; it names no credential.
 	Description string `json:"error_description"`

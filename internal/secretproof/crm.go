@@ -86,7 +86,7 @@ func OroCRM(authorityHost, redirectURI string) Prover {
 			secretdata.OroCRMMailScopes, secretdata.OroCRMRedirectURIs},
 		Prove: func(ctx context.Context, client *http.Client, secret map[string][]byte) (string, error) {
 			if !slices.Contains(strings.Fields(string(secret[secretdata.OroCRMRedirectURIs])), redirectURI) {
-				return "", fmt.Errorf("Oro's redirect URI %s is not among %s", redirectURI, secretdata.OroCRMRedirectURIs)
+				return "", fmt.Errorf("the redirect URI Oro shows, %s, is not among %s", redirectURI, secretdata.OroCRMRedirectURIs)
 			}
 			id := identity{tenantID: string(secret[secretdata.OroCRMTenant]), clientID: string(secret[secretdata.OroCRMClientID]),
 				tenantIDKey: secretdata.OroCRMTenant, clientIDKey: secretdata.OroCRMClientID}
@@ -158,8 +158,8 @@ func SMTP(redirectURI string) Prover {
 				return "", fmt.Errorf("the sign-in gave no refresh token: %s must ask for offline_access", secretdata.SMTPScope)
 			}
 			later, err := postToken(ctx, client, tokenURL, url.Values{
-				"grant_type": {"refresh_token"}, "client_id": {id.clientID}, "client_secret": {clientSecret},
-				"refresh_token": {first.RefreshToken}, "scope": {scope},
+				paramGrantType: {"refresh_token"}, paramClientID: {id.clientID}, paramClientSecret: {clientSecret},
+				"refresh_token": {first.RefreshToken}, paramScope: {scope},
 			})
 			if err != nil {
 				return "", fmt.Errorf("redeeming the refresh token: %w", err)

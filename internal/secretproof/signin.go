@@ -13,6 +13,15 @@ import (
 	"strings"
 )
 
+// The OAuth 2.0 parameters the proofs send (RFC 6749).
+const (
+	paramClientID     = "client_id"
+	paramClientSecret = "client_secret"
+	paramGrantType    = "grant_type"
+	paramScope        = "scope"
+	paramRedirectURI  = "redirect_uri"
+)
+
 // signIn is an authorization code sign-in as a web CRM does it: it sends the browser to the
 // authorization endpoint, takes the code from the redirect to its own callback, and redeems it
 // with its client secret.
@@ -31,8 +40,8 @@ type signIn struct {
 func (p signIn) run(ctx context.Context, client *http.Client) (tokenAnswer, string, error) {
 	state, nonce := randomString(), randomString()
 	q := url.Values{
-		"client_id": {p.id.clientID}, "response_type": {"code"}, "redirect_uri": {p.redirectURI},
-		"scope": {p.scope}, "state": {state}, "nonce": {nonce}, "response_mode": {"query"},
+		paramClientID: {p.id.clientID}, "response_type": {"code"}, paramRedirectURI: {p.redirectURI},
+		paramScope: {p.scope}, "state": {state}, "nonce": {nonce}, "response_mode": {"query"},
 	}
 	if p.loginHint != "" {
 		q.Set("login_hint", p.loginHint)
@@ -46,8 +55,8 @@ func (p signIn) run(ctx context.Context, client *http.Client) (tokenAnswer, stri
 		return tokenAnswer{}, "", err
 	}
 	answer, err := postToken(ctx, client, p.tokenURL, url.Values{
-		"grant_type": {"authorization_code"}, "client_id": {p.id.clientID}, "client_secret": {p.clientSecret},
-		"code": {code}, "redirect_uri": {p.redirectURI}, "scope": {p.scope},
+		paramGrantType: {"authorization_code"}, paramClientID: {p.id.clientID}, paramClientSecret: {p.clientSecret},
+		"code": {code}, paramRedirectURI: {p.redirectURI}, paramScope: {p.scope},
 	})
 	if err != nil {
 		return tokenAnswer{}, "", fmt.Errorf("redeeming the authorization code: %w", err)
