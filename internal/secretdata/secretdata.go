@@ -105,15 +105,11 @@ type Values struct {
 	ClientSecret string
 	// AuthorityHost is the identity platform's root, such as https://login.microsoftonline.com/.
 	AuthorityHost string
-	// The tenant's OpenID Connect endpoints (v2.0), as its discovery document lists them.
-	Issuer                      string
-	DiscoveryURL                string
-	AuthorizationEndpoint       string
-	TokenEndpoint               string
-	JWKSURI                     string
-	EndSessionEndpoint          string
-	UserinfoEndpoint            string
-	DeviceAuthorizationEndpoint string
+	// Endpoints are the tenant's OpenID Connect endpoints (v2.0), as its discovery document lists
+	// them; a template names them directly: {{ .Issuer }}, {{ .DiscoveryURL }},
+	// {{ .AuthorizationEndpoint }}, {{ .TokenEndpoint }}, {{ .JWKSURI }}, {{ .EndSessionEndpoint }},
+	// {{ .UserinfoEndpoint }}, {{ .DeviceAuthorizationEndpoint }}.
+	cloud.Endpoints
 	// CertificatePEM, PrivateKeyPEM and CombinedPEM are the current certificate's chain, its
 	// private key (PKCS#8) and both in one file; CertificateThumbprint its SHA-1 thumbprint as the
 	// portal shows it. Empty when no certificate is declared.
@@ -244,13 +240,9 @@ func formatOrGeneric(f Format) Format {
 
 // valuesOf computes what the formats and templates render from.
 func valuesOf(in Input) Values {
-	ep := in.Cloud.Endpoints(in.TenantID)
 	v := Values{
 		TenantID: in.TenantID, ClientID: in.ClientID, AuthorityHost: in.Cloud.AuthorityHost,
-		Issuer: ep.Issuer, DiscoveryURL: ep.DiscoveryURL, AuthorizationEndpoint: ep.AuthorizationEndpoint,
-		TokenEndpoint: ep.TokenEndpoint, JWKSURI: ep.JWKSURI, EndSessionEndpoint: ep.EndSessionEndpoint,
-		UserinfoEndpoint: ep.UserinfoEndpoint, DeviceAuthorizationEndpoint: ep.DeviceAuthorizationEndpoint,
-		RedirectURIs: slices.Clone(in.RedirectURIs),
+		Endpoints: in.Cloud.Endpoints(in.TenantID), RedirectURIs: slices.Clone(in.RedirectURIs),
 	}
 	if cs := in.ClientSecret; cs != nil {
 		v.ClientSecret = cs.Value
