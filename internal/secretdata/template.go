@@ -26,12 +26,6 @@ var templateFuncs = template.FuncMap{
 	"upper":      strings.ToUpper,
 }
 
-// TemplateFuncs are the names of the functions a template may call besides text/template's own,
-// for the documentation.
-func TemplateFuncs() []string {
-	return []string{"join", "b64enc", "trimSuffix", "trimPrefix", "lower", "upper"}
-}
-
 // renderTemplate renders one template over v. Its error names the key and says what is wrong,
 // with every credential of v that text/template might quote cut out.
 func renderTemplate(t Template, v Values) (string, error) {
