@@ -206,6 +206,8 @@ type scope struct {
 	// templateErr is why spec.secret.templates did not render, for the Secret phase to report; the
 	// format's keys were written regardless.
 	templateErr error
+	// secretHash is the content hash of the Secret as written or found in this reconcile.
+	secretHash string
 	// consumerNotes describe spec.secret.consumers for SecretReady's message.
 	consumerNotes []string
 	// releasing is set while finalizing with deletionPolicy Orphan: every credential the operator

@@ -28,8 +28,15 @@ import (
 // A consumer that does not exist is skipped: when it is created it reads the Secret as it is.
 // Only workloads of the object's own namespace are touched, and they are read around the cache,
 // which holds no Deployments or StatefulSets.
+//
+// status.secretHash is kept only while consumers are named: it is what they are given, and
+// recording it for every object would cost each a status write for nothing.
 func (r *AppRegistrationReconciler) updateConsumers(ctx context.Context, s *scope) error {
-	hash := s.obj.Status.SecretHash
+	hash := s.secretHash
+	if len(s.obj.Spec.Secret.Consumers) == 0 {
+		hash = ""
+	}
+	s.obj.Status.SecretHash = hash
 	recorded := s.obj.Status.Consumers
 	var next []entrav1alpha1.ConsumerStatus
 	var restarted []string

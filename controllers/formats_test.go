@@ -170,6 +170,9 @@ func TestTemplatesLabelsAndAnnotationsFollowTheSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	obj := waitReady(t, client.ObjectKeyFromObject(in))
+	if obj.Status.SecretHash != "" || obj.Status.Consumers != nil {
+		t.Errorf("without consumers status records secretHash %q and consumers %v", obj.Status.SecretHash, obj.Status.Consumers)
+	}
 	secret := outputSecret(t, obj)
 	clientSecret := string(secret.Data[secretdata.KeyClientSecret])
 	if got, want := string(secret.Data["SUITECRM_OAUTH_DSN"]), "azure://"+obj.Status.AppID+":"+clientSecret+"@"+tenant.ID(); clientSecret == "" || got != want {

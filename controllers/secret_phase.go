@@ -109,7 +109,7 @@ func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) e
 	own := secretdata.Metadata{Labels: secretLabels(s.obj), Annotations: secretdata.Annotations(in)}
 	spec := specMetadata(s.obj)
 	name := s.obj.SecretName()
-	// What the Secret holds once this returns without an error.
+	// What the Secret holds once this returns without an error; the consumers are given it.
 	hash := secretdata.ContentHash(data)
 
 	if secret == nil {
@@ -126,7 +126,7 @@ func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) e
 		if err != nil {
 			return err
 		}
-		s.obj.Status.SecretHash = hash
+		s.secretHash = hash
 		if !created {
 			// It existed without the operator's label, so the cache did not show it; createSecret
 			// wrote it with the label back.
@@ -140,7 +140,7 @@ func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) e
 	}
 	next := secretdata.MergeMetadata(secretdata.Metadata{Labels: secret.Labels, Annotations: secret.Annotations}, own, spec)
 	if equality.Semantic.DeepEqual(secret.Data, data) && maps.Equal(secret.Annotations, next.Annotations) && maps.Equal(secret.Labels, next.Labels) {
-		s.obj.Status.SecretHash = hash
+		s.secretHash = hash
 		return nil
 	}
 	updated := secret.DeepCopy()
@@ -150,7 +150,7 @@ func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) e
 	}
 	r.secretWrites.note(updated)
 	s.secret = updated
-	s.obj.Status.SecretHash = hash
+	s.secretHash = hash
 	r.event(s.obj, corev1.EventTypeNormal, "SecretUpdated", "PublishSecret", "Updated the client configuration in Secret %s", name)
 	s.changes = append(s.changes, "updated Secret "+name)
 	return nil

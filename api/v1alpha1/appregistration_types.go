@@ -342,7 +342,7 @@ type AppRegistrationStatus struct {
 
 	// secretHash is the SHA-256 of the Secret's keys and values as the operator last wrote them,
 	// in hex: the value of the pod template annotation entra.sso-operator.io/secret-hash it gives
-	// spec.secret.consumers.
+	// spec.secret.consumers. Set while consumers are named.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	SecretHash string `json:"secretHash,omitempty"`
