@@ -119,6 +119,7 @@ type AppRegistrationReconciler struct {
 // +kubebuilder:rbac:groups=entra.sso-operator.io,resources=entraconnections,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;patch
 
 // Reconcile reads like the steps a platform engineer would take in the portal: make sure the
 // application exists and matches the spec, make sure its service principal exists, then publish the
@@ -205,6 +206,13 @@ type scope struct {
 	certificate  *secretdata.Certificate
 	// credentialNotes describe the credentials for CredentialsReady's message.
 	credentialNotes []string
+	// templateErr is why spec.secret.templates did not render, for the Secret phase to report; the
+	// format's keys were written regardless.
+	templateErr error
+	// secretHash is the content hash of the Secret as written or found in this reconcile.
+	secretHash string
+	// consumerNotes describe spec.secret.consumers for SecretReady's message.
+	consumerNotes []string
 	// releasing is set while finalizing with deletionPolicy Orphan: every credential the operator
 	// made is removed, since its value goes with the Secret.
 	releasing bool
@@ -252,9 +260,7 @@ func (r *AppRegistrationReconciler) phases() []phase {
 			return "Service principal " + s.servicePrincipal.ObjectID + " exists"
 		}},
 		{condition: entrav1alpha1.ConditionCredentialsReady, run: r.ensureCredentials, ready: credentialsReadyMessage},
-		{condition: entrav1alpha1.ConditionSecretReady, run: r.publishSecret, ready: func(s *scope) string {
-			return "Secret " + s.obj.Status.SecretName + " holds the client configuration"
-		}},
+		{condition: entrav1alpha1.ConditionSecretReady, run: r.publishSecret, ready: secretReadyMessage},
 		// Last: consent waits for nobody, and nothing waits for consent (the Secret works without it).
 		{condition: entrav1alpha1.ConditionConsentGranted, run: r.ensureConsent, ready: consentGrantedMessage, pending: r.consentPending},
 	}

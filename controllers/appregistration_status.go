@@ -20,6 +20,7 @@ import (
 
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
 )
 
 const (
@@ -203,6 +204,10 @@ func (r *AppRegistrationReconciler) classifyOperatorError(err error, o *outcome)
 		// The allow-list is the manager's configuration: it changes with a restart, which reconciles
 		// everything anyway.
 		o.reason, o.requeueAfter = entrav1alpha1.ReasonConsentNotAllowed, r.resyncAfter()
+	case secretReason(err) != "":
+		// A template or the format is the spec's to change, and a spec change reconciles; the
+		// resync looks again meanwhile.
+		o.reason, o.requeueAfter = secretReason(err), r.resyncAfter()
 	case credentialReason(err) != "":
 		// Only a change of the spec, of a policy or of what someone else made helps: no retry
 		// loop, a look at the resync. A referenced certificate's Secret brings the object back by
@@ -212,6 +217,19 @@ func (r *AppRegistrationReconciler) classifyOperatorError(err error, o *outcome)
 		return false
 	}
 	return true
+}
+
+// secretReason is the Ready reason of a Secret that cannot be rendered as the spec asks; "" for
+// other errors.
+func secretReason(err error) string {
+	var rerr *secretdata.Error
+	switch {
+	case !errors.As(err, &rerr):
+		return ""
+	case rerr.Template():
+		return entrav1alpha1.ReasonInvalidSecretTemplate
+	}
+	return entrav1alpha1.ReasonSecretFormatUnavailable
 }
 
 // credentialReason is the Ready reason of a credential the spec, a policy or someone else's

@@ -276,11 +276,13 @@ func certificateData(keyID string, pair certificate.Pair) *secretdata.Certificat
 		CombinedPEM: pair.CombinedPEM(), Thumbprint: pair.Thumbprint()}
 }
 
-// publishedCertificate reads the certificate the Secret holds and the key ID it records.
+// publishedCertificate reads the certificate the Secret holds, under the keys of the format the
+// Secret was written in, and the key ID it records.
 func publishedCertificate(secret *corev1.Secret) *secretdata.Certificate {
+	_, certKey, privateKey := secretdata.CredentialKeys(secretdata.FormatOf(secret.Annotations))
 	keyID := secret.Annotations[secretdata.AnnotationCertificateKeyID]
-	certPEM, keyPEM := secret.Data[secretdata.KeyTLSCert], secret.Data[secretdata.KeyTLSKey]
-	if keyID == "" || len(certPEM) == 0 || len(keyPEM) == 0 {
+	certPEM, keyPEM := secret.Data[certKey], secret.Data[privateKey]
+	if certKey == "" || keyID == "" || len(certPEM) == 0 || len(keyPEM) == 0 {
 		return nil
 	}
 	request := secret.Annotations[secretdata.AnnotationCertificateRotation]
@@ -289,7 +291,7 @@ func publishedCertificate(secret *corev1.Secret) *secretdata.Certificate {
 		// Kept as it is, so a Secret edited by hand is not emptied; publishedKey finds it is not
 		// the registered certificate and a new one replaces it.
 		return &secretdata.Certificate{KeyID: keyID, CertPEM: certPEM, KeyPEM: keyPEM, RotationRequest: request,
-			CombinedPEM: secret.Data[secretdata.KeyCombinedPEM], Thumbprint: string(secret.Data[secretdata.KeyCertificateThumbprint])}
+			CombinedPEM: append(append([]byte{}, keyPEM...), certPEM...)}
 	}
 	out := certificateData(keyID, pair)
 	out.RotationRequest = request

@@ -79,11 +79,13 @@ func (r *AppRegistrationReconciler) ensureClientSecret(ctx context.Context, s *s
 	return wake, err
 }
 
-// publishedClientSecret reads the client secret the Secret holds and the key ID it records.
+// publishedClientSecret reads the client secret the Secret holds, under the key of the format the
+// Secret was written in, and the key ID it records.
 func publishedClientSecret(secret *corev1.Secret) *secretdata.ClientSecret {
-	value := string(secret.Data[secretdata.KeyClientSecret])
+	key, _, _ := secretdata.CredentialKeys(secretdata.FormatOf(secret.Annotations))
+	value := string(secret.Data[key])
 	keyID := secret.Annotations[secretdata.AnnotationClientSecretKeyID]
-	if value == "" || keyID == "" {
+	if key == "" || value == "" || keyID == "" {
 		return nil
 	}
 	return &secretdata.ClientSecret{KeyID: keyID, Value: value, RotationRequest: secret.Annotations[secretdata.AnnotationClientSecretRotation]}

@@ -17,6 +17,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/rotation"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
 )
 
 // ensureCredentials makes the application's client secret, certificate and federated credentials
@@ -28,6 +29,12 @@ import (
 func (r *AppRegistrationReconciler) ensureCredentials(ctx context.Context, s *scope) (ctrl.Result, error) {
 	if err := r.loadPublishedCredentials(ctx, s); err != nil {
 		return ctrl.Result{}, err
+	}
+	if c := s.obj.Spec.Credentials; c != nil && (c.ClientSecret != nil || c.Certificate != nil) {
+		// A credential whose Secret cannot be written would be made only to be lost.
+		if _, err := secretdata.RenderFormat(secretInput(s)); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	var wake time.Time
 	var errs []error

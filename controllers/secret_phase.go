@@ -18,9 +18,10 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
 )
 
-// publishSecret writes the client configuration to the Secret, which the AppRegistration owns. The
-// tenant and client IDs are the ones Entra reported in this reconcile; the credentials are the
-// ones the credentials phase settled on.
+// publishSecret writes the client configuration to the Secret, which the AppRegistration owns, and
+// has the consumers that read it only at start roll when its content changed. The tenant and
+// client IDs are the ones Entra reported in this reconcile; the credentials are the ones the
+// credentials phase settled on.
 func (r *AppRegistrationReconciler) publishSecret(ctx context.Context, s *scope) (ctrl.Result, error) {
 	st := &s.obj.Status
 	name := s.obj.SecretName()
@@ -34,7 +35,12 @@ func (r *AppRegistrationReconciler) publishSecret(ctx context.Context, s *scope)
 		}
 	}
 	st.SecretName = name
-	return ctrl.Result{}, nil
+	// Consumers roll even while a template fails: a rotated credential in the format's keys must
+	// reach them before the one it replaced expires.
+	if err := r.updateConsumers(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, s.templateErr
 }
 
 // outputSecret returns the Secret the client configuration goes to, read once per reconcile (nil
@@ -87,30 +93,40 @@ func (r *AppRegistrationReconciler) ownedSecret(ctx context.Context, obj *entrav
 // writeSecret renders the Secret from what this reconcile established and creates or updates it
 // when it differs. The credentials phase calls it right after adding a credential, so the new value
 // reaches the Secret before anything else can fail; the Secret phase calls it again, which then
-// writes nothing.
+// writes nothing. A template that fails to render does not stop the write: the format's keys,
+// which hold the credentials, are written, the templates' keys keep what they held, and the
+// failure is kept in s.templateErr for the Secret phase to report.
 func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) error {
 	secret, err := r.outputSecret(ctx, s)
 	if err != nil {
 		return err
 	}
-	in := secretdata.Input{TenantID: s.graph.TenantID(), ClientID: s.app.AppID, Cloud: s.cloud,
-		ClientSecret: s.clientSecret, Certificate: s.certificate}
-	data, annotations := secretdata.Render(in), secretdata.Annotations(in)
+	in := secretInput(s)
+	data, err := renderSecret(s, in, secret)
+	if err != nil {
+		return err
+	}
+	own := secretdata.Metadata{Labels: secretLabels(s.obj), Annotations: secretdata.Annotations(in)}
+	spec := specMetadata(s.obj)
 	name := s.obj.SecretName()
+	// What the Secret holds once this returns without an error; the consumers are given it.
+	hash := secretdata.ContentHash(data)
 
 	if secret == nil {
+		meta := secretdata.MergeMetadata(secretdata.Metadata{}, own, spec)
 		secret = &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.obj.Namespace, Labels: secretLabels(s.obj), Annotations: annotations},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.obj.Namespace, Labels: meta.Labels, Annotations: meta.Annotations},
 			Type:       corev1.SecretTypeOpaque,
 			Data:       data,
 		}
 		if err := controllerutil.SetControllerReference(s.obj, secret, r.Scheme()); err != nil {
 			return err
 		}
-		created, err := r.createSecret(ctx, s.obj, secret)
+		created, err := r.createSecret(ctx, s.obj, secret, own, spec)
 		if err != nil {
 			return err
 		}
+		s.secretHash = hash
 		if !created {
 			// It existed without the operator's label, so the cache did not show it; createSecret
 			// wrote it with the label back.
@@ -122,40 +138,82 @@ func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) e
 		s.changes = append(s.changes, "created Secret "+name)
 		return nil
 	}
-	next := mergeAnnotations(secret.Annotations, annotations)
-	labels := maps.Clone(secret.Labels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	maps.Copy(labels, secretLabels(s.obj))
-	if equality.Semantic.DeepEqual(secret.Data, data) && maps.Equal(secret.Annotations, next) && maps.Equal(secret.Labels, labels) {
+	next := secretdata.MergeMetadata(secretdata.Metadata{Labels: secret.Labels, Annotations: secret.Annotations}, own, spec)
+	if equality.Semantic.DeepEqual(secret.Data, data) && maps.Equal(secret.Annotations, next.Annotations) && maps.Equal(secret.Labels, next.Labels) {
+		s.secretHash = hash
 		return nil
 	}
 	updated := secret.DeepCopy()
-	updated.Data, updated.Annotations, updated.Labels = data, next, labels
+	updated.Data, updated.Annotations, updated.Labels = data, next.Annotations, next.Labels
 	if err := r.Update(ctx, updated); err != nil {
 		return fmt.Errorf("updating Secret %s: %w", name, err)
 	}
 	r.secretWrites.note(updated)
 	s.secret = updated
+	s.secretHash = hash
 	r.event(s.obj, corev1.EventTypeNormal, "SecretUpdated", "PublishSecret", "Updated the client configuration in Secret %s", name)
 	s.changes = append(s.changes, "updated Secret "+name)
 	return nil
 }
 
-// mergeAnnotations returns current with the operator's credential annotations set to ours: the
-// ones in ours written, the ones not in ours removed, everyone else's kept.
-func mergeAnnotations(current, ours map[string]string) map[string]string {
-	out := maps.Clone(current)
-	if out == nil {
-		out = map[string]string{}
+// secretInput is what the Secret is rendered from in this reconcile: the IDs Entra reported, the
+// credentials the credentials phase settled on, and the spec.
+func secretInput(s *scope) secretdata.Input {
+	spec := &s.obj.Spec
+	in := secretdata.Input{TenantID: s.graph.TenantID(), ClientID: s.app.AppID, Cloud: s.cloud,
+		ClientSecret: s.clientSecret, Certificate: s.certificate, Format: secretdata.Format(spec.Secret.Format)}
+	if spec.Web != nil {
+		for _, u := range spec.Web.RedirectURIs {
+			in.RedirectURIs = append(in.RedirectURIs, string(u))
+		}
 	}
-	for _, k := range secretdata.CredentialAnnotations {
-		delete(out, k)
+	for _, p := range spec.Permissions {
+		for _, n := range p.Delegated {
+			in.DelegatedPermissions = append(in.DelegatedPermissions, string(n))
+		}
 	}
-	maps.Copy(out, ours)
-	if len(out) == 0 && current == nil {
-		return nil
+	for _, t := range spec.Secret.Templates {
+		in.Templates = append(in.Templates, secretdata.Template{Key: string(t.Key), Value: t.Value})
+	}
+	return in
+}
+
+// renderSecret returns the Secret's data: the format's keys and the templates'. When a template
+// fails, the templates' keys keep the values current holds, and the failure goes to
+// s.templateErr; only a format that cannot be rendered is an error.
+func renderSecret(s *scope, in secretdata.Input, current *corev1.Secret) (map[string][]byte, error) {
+	data, err := secretdata.RenderFormat(in)
+	if err != nil {
+		return nil, err
+	}
+	templates, err := secretdata.RenderTemplates(in)
+	s.templateErr = err
+	if err != nil {
+		templates = map[string][]byte{}
+		if current != nil {
+			for _, t := range in.Templates {
+				if v, ok := current.Data[t.Key]; ok {
+					templates[t.Key] = v
+				}
+			}
+		}
+	}
+	for k, v := range templates {
+		if _, taken := data[k]; !taken {
+			data[k] = v
+		}
+	}
+	return data, nil
+}
+
+// specMetadata are the labels and annotations spec.secret asks for.
+func specMetadata(obj *entrav1alpha1.AppRegistration) secretdata.Metadata {
+	out := secretdata.Metadata{Annotations: obj.Spec.Secret.Annotations}
+	if len(obj.Spec.Secret.Labels) > 0 {
+		out.Labels = make(map[string]string, len(obj.Spec.Secret.Labels))
+		for k, v := range obj.Spec.Secret.Labels {
+			out.Labels[k] = string(v)
+		}
 	}
 	return out
 }
@@ -181,7 +239,7 @@ func (r *AppRegistrationReconciler) deleteOwnedSecret(ctx context.Context, obj *
 
 func secretLabels(obj *entrav1alpha1.AppRegistration) map[string]string {
 	return map[string]string{
-		"app.kubernetes.io/managed-by":          "entra-sso-operator",
-		"entra.sso-operator.io/appregistration": obj.Name,
+		"app.kubernetes.io/managed-by": "entra-sso-operator",
+		SecretLabel:                    obj.Name,
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
 )
 
 // SecretLabel marks the Secrets the manager caches and watches: every Secret the operator writes
@@ -96,8 +97,8 @@ func (r *AppRegistrationReconciler) secretEvents() predicate.Funcs {
 
 // createSecret creates the object's Secret. A Secret of that name the cache does not show exists
 // without the operator's label: taken over when the object controls it (someone removed the
-// label), refused otherwise.
-func (r *AppRegistrationReconciler) createSecret(ctx context.Context, obj *entrav1alpha1.AppRegistration, secret *corev1.Secret) (created bool, err error) {
+// label), with own and spec metadata merged into its own, and refused otherwise.
+func (r *AppRegistrationReconciler) createSecret(ctx context.Context, obj *entrav1alpha1.AppRegistration, secret *corev1.Secret, own, spec secretdata.Metadata) (created bool, err error) {
 	err = r.Create(ctx, secret)
 	if err == nil {
 		r.secretWrites.note(secret)
@@ -113,9 +114,9 @@ func (r *AppRegistrationReconciler) createSecret(ctx context.Context, obj *entra
 	if !metav1.IsControlledBy(existing, obj) {
 		return false, &secretConflictError{name: secret.Name}
 	}
-	existing.Labels = secret.Labels
+	meta := secretdata.MergeMetadata(secretdata.Metadata{Labels: existing.Labels, Annotations: existing.Annotations}, own, spec)
+	existing.Labels, existing.Annotations = meta.Labels, meta.Annotations
 	existing.Data = secret.Data
-	existing.Annotations = mergeAnnotations(existing.Annotations, secret.Annotations)
 	if err := r.Update(ctx, existing); err != nil {
 		return false, fmt.Errorf("updating Secret %s: %w", secret.Name, err)
 	}

@@ -204,18 +204,6 @@ type PublicClientApplication struct {
 	AllowPublicClientFlows bool `json:"allowPublicClientFlows,omitempty"`
 }
 
-// SecretTarget names the Kubernetes Secret the operator writes the client configuration to.
-type SecretTarget struct {
-	// name of the Secret, in the namespace of the AppRegistration. The operator owns this Secret: it
-	// creates it, keeps its keys as rendered and deletes it with the AppRegistration.
-	// Defaults to the name of the AppRegistration.
-	// +optional
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
-	Name string `json:"name,omitempty"`
-}
-
 // Adoption names an existing application to take over.
 type Adoption struct {
 	// appId is the application (client) ID of the application to adopt.
@@ -231,6 +219,8 @@ type Adoption struct {
 // +kubebuilder:validation:XValidation:rule="!(has(self.signInAudience) && self.signInAudience in ['AzureADandPersonalMicrosoftAccount', 'PersonalMicrosoftAccount']) || (has(self.web) && has(self.web.redirectUris) ? size(self.web.redirectUris) : 0) + (has(self.spa) && has(self.spa.redirectUris) ? size(self.spa.redirectUris) : 0) + (has(self.publicClient) && has(self.publicClient.redirectUris) ? size(self.publicClient.redirectUris) : 0) <= 100",message="web.redirectUris, spa.redirectUris and publicClient.redirectUris may hold at most 100 URIs together when signInAudience admits personal Microsoft accounts"
 // +kubebuilder:validation:XValidation:rule=`(has(self.adopt) ? self.adopt.appId : "") == (has(oldSelf.adopt) ? oldSelf.adopt.appId : "")`,message="adopt is immutable: an object adopts one application for its whole life"
 // +kubebuilder:validation:XValidation:rule=`(has(self.connection) ? self.connection : "") == (has(oldSelf.connection) ? oldSelf.connection : "")`,message="connection is immutable: the application lives in the tenant it was created in; create a new AppRegistration to move"
+// +kubebuilder:validation:XValidation:rule="!(has(self.secret) && has(self.secret.format) && self.secret.format == 'ThreeCX' && has(self.credentials) && has(self.credentials.clientSecret))",message="the ThreeCX format carries no client secret (3CX signs in with a certificate): remove credentials.clientSecret or choose another format",fieldPath=.secret.format
+// +kubebuilder:validation:XValidation:rule="!(has(self.secret) && has(self.secret.format) && self.secret.format in ['EspoCRM', 'OroCRM', 'SMTP'] && has(self.credentials) && has(self.credentials.certificate))",message="the EspoCRM, OroCRM and SMTP formats carry no certificate (these CRMs sign in with a client secret): remove credentials.certificate or choose the Generic or ThreeCX format",fieldPath=.secret.format
 type AppRegistrationSpec struct {
 	// connection names the EntraConnection (a tenant and how the operator signs in there) this
 	// application lives in. Empty means the operator's default connection. Immutable.
@@ -367,6 +357,22 @@ type AppRegistrationStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	SecretName string `json:"secretName,omitempty"`
+
+	// secretHash is the SHA-256 of the Secret's keys and values as the operator last wrote them,
+	// in hex: the value of the pod template annotation entra.sso-operator.io/secret-hash it gives
+	// spec.secret.consumers. Set while consumers are named.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	SecretHash string `json:"secretHash,omitempty"`
+
+	// consumers are the workloads of spec.secret.consumers the operator found, with the content
+	// hash it last set on their pod templates.
+	// +optional
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Consumers []ConsumerStatus `json:"consumers,omitempty"`
 
 	// consent is what the operator knows of the admin consent for spec.permissions.
 	// +optional

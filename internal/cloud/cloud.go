@@ -24,15 +24,23 @@ type Cloud struct {
 	// GraphResource is the audience Graph tokens are requested for. It stays the cloud's own when
 	// GraphEndpoint is overridden: a proxy or emulator in front of Graph accepts Graph's tokens.
 	GraphResource string
+	// OutlookResource is Exchange Online's resource for the mail protocols' delegated scopes
+	// (https://outlook.office.com/SMTP.Send), and SMTPHost its SMTP submission host. They are filled
+	// in only where Microsoft documents them (the public cloud); empty elsewhere, and the Secret
+	// formats that need them say so instead of guessing a sovereign cloud's hosts.
+	OutlookResource string
+	SMTPHost        string
 }
 
 // The national clouds. Their hosts are documented on Microsoft's "National cloud deployments" pages.
 var (
 	Public = Cloud{
-		Name:          "AzurePublic",
-		AuthorityHost: "https://login.microsoftonline.com/",
-		GraphEndpoint: "https://graph.microsoft.com",
-		GraphResource: "https://graph.microsoft.com",
+		Name:            "AzurePublic",
+		AuthorityHost:   "https://login.microsoftonline.com/",
+		GraphEndpoint:   "https://graph.microsoft.com",
+		GraphResource:   "https://graph.microsoft.com",
+		OutlookResource: "https://outlook.office.com",
+		SMTPHost:        "smtp.office365.com",
 	}
 	USGovernment = Cloud{
 		Name:          "AzureUSGovernment",
@@ -110,6 +118,17 @@ func (c Cloud) GraphAudienceWarning() string {
 	return fmt.Sprintf("--graph-endpoint %s is not %s, yet tokens are requested for %s: that endpoint receives "+
 		"tokens valid for Microsoft Graph. Use this only with the Entra emulator or a proxy you trust.",
 		c.GraphEndpoint, c.GraphResource, c.GraphScope())
+}
+
+// OutlookScope is the delegated scope a client requests for one of Exchange Online's mail
+// protocol permissions (IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send): the permission
+// qualified by Exchange Online's resource, as Microsoft's "Authenticate an IMAP, POP or SMTP
+// connection using OAuth" lists them. "" when the cloud's Exchange Online resource is unknown.
+func (c Cloud) OutlookScope(permission string) string {
+	if c.OutlookResource == "" {
+		return ""
+	}
+	return c.OutlookResource + "/" + permission
 }
 
 // Endpoints are a tenant's OpenID Connect endpoints (v2.0), as its discovery document lists them.

@@ -94,3 +94,24 @@ func TestGraphAudienceWarning(t *testing.T) {
 		t.Errorf("an endpoint away from Graph gives no clear warning: %q", w)
 	}
 }
+
+// The mail protocols' scopes are Exchange Online's resource plus the permission, as Microsoft's
+// "Authenticate an IMAP, POP or SMTP connection using OAuth" lists them, and known only where
+// Microsoft documents the resource; overriding the hosts for the emulator keeps them.
+func TestOutlookScope(t *testing.T) {
+	if got := Public.OutlookScope("SMTP.Send"); got != "https://outlook.office.com/SMTP.Send" {
+		t.Errorf("Public.OutlookScope() = %q", got)
+	}
+	for _, c := range Known[1:] {
+		if got := c.OutlookScope("SMTP.Send"); got != "" || c.SMTPHost != "" {
+			t.Errorf("%s: scope %q, SMTP host %q, want neither guessed", c.Name, got, c.SMTPHost)
+		}
+	}
+	emu, err := Public.WithOverrides("https://127.0.0.1:8443", "https://127.0.0.1:8443/v1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if emu.OutlookScope("SMTP.Send") != Public.OutlookScope("SMTP.Send") || emu.SMTPHost != Public.SMTPHost {
+		t.Errorf("overrides changed Exchange Online's resource or host: %+v", emu)
+	}
+}

@@ -3,33 +3,24 @@ package demo
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
-	"github.com/entra-sso-operator/entra-sso-operator/internal/secretproof"
 )
 
-// demoConsentAllow is what the demo's operator may grant (--consent-allow): the sign-in scopes and
-// the directory sync roles its consent sample declares, and nothing more.
+// demoConsentAllow is what the demo's operator may grant (--consent-allow): the delegated
+// permissions the OroCRM and SMTP samples declare and the application permissions of the 3CX
+// sample, and nothing more.
 var demoConsentAllow = strings.Join([]string{
 	"MicrosoftGraph:delegated:openid", "MicrosoftGraph:delegated:profile", "MicrosoftGraph:delegated:email",
+	"MicrosoftGraph:delegated:offline_access", "MicrosoftGraph:delegated:User.Read",
+	"MicrosoftGraph:delegated:IMAP.AccessAsUser.All", "MicrosoftGraph:delegated:POP.AccessAsUser.All", "MicrosoftGraph:delegated:SMTP.Send",
 	"MicrosoftGraph:application:User.Read.All", "MicrosoftGraph:application:Calendars.Read",
 	"MicrosoftGraph:application:Contacts.Read", "MicrosoftGraph:application:Mail.Send",
 }, ",")
-
-// proversFor are the proofs for one AppRegistration's Secret: every Secret's, plus, when
-// application permissions on Microsoft Graph hold consent, that a token carries exactly those roles.
-func proversFor(obj entrav1alpha1.AppRegistration) []secretproof.Prover {
-	roles := grantedGraphRoles(obj)
-	if len(roles) == 0 {
-		return secretproof.Provers
-	}
-	return append(slices.Clone(secretproof.Provers), secretproof.GraphRoles(roles))
-}
 
 // grantedGraphRoles are the Microsoft Graph application permissions status reports consented.
 func grantedGraphRoles(obj entrav1alpha1.AppRegistration) []string {

@@ -36,6 +36,9 @@ const RunningBanner = "The demo is running. Press Ctrl-C to stop it; it then rem
 // childStopGrace is how long a child gets between SIGTERM and SIGKILL.
 const childStopGrace = 15 * time.Second
 
+// demoConsumer is the Deployment the demo creates for the EspoCRM sample's spec.secret.consumers.
+const demoConsumer = "espocrm"
+
 // logTailLines is how much of the manager's log a failure shows.
 const logTailLines = 40
 
@@ -94,6 +97,12 @@ func (r *runner) logf(format string, args ...any) {
 func (r *runner) run(ctx context.Context) error {
 	kc, err := r.startStack(ctx)
 	if err != nil {
+		return err
+	}
+	// The EspoCRM sample names the Deployment espocrm as a consumer of its Secret. The local
+	// control plane runs no pods; the Deployment shows where the operator puts the Secret's
+	// content hash, which would roll EspoCRM's pods in a cluster.
+	if err := r.kubectlStep(ctx, kc, "create", "deployment", demoConsumer, "--image=espocrm/espocrm"); err != nil {
 		return err
 	}
 	if err := r.kubectlStep(ctx, kc, "apply", "-k", r.relConfig("samples")); err != nil {
@@ -249,7 +258,7 @@ func (r *runner) summarize(ctx context.Context, kc kubectl, appliedAt time.Time)
 		rep.secretErr = c.Get(ctx, client.ObjectKey{Namespace: rd.obj.Namespace, Name: rep.secretName()}, &secret)
 		if rep.secretErr == nil {
 			rep.secret = secret.Data
-			rep.proofs = secretproof.Run(ctx, proofClient, secret.Data, proversFor(rd.obj))
+			rep.proofs = secretproof.Run(ctx, proofClient, secret.Data, proversFor(rd.obj, r.emulator.creds.AuthorityHost))
 		}
 		writeReport(r.out, rep)
 		fmt.Fprintln(r.out)

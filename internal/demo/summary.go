@@ -32,6 +32,34 @@ var publicSecretKeys = map[string]bool{
 	secretdata.KeyDeviceAuthorizationEndpoint: true,
 	// A thumbprint names a certificate; it is no secret (the portal shows it).
 	secretdata.KeyCertificateThumbprint: true,
+
+	secretdata.EspoCRMAuthenticationMethod:  true,
+	secretdata.EspoCRMClientID:              true,
+	secretdata.EspoCRMAuthorizationEndpoint: true,
+	secretdata.EspoCRMTokenEndpoint:         true,
+	secretdata.EspoCRMJWKSEndpoint:          true,
+	secretdata.EspoCRMLogoutURL:             true,
+	secretdata.EspoCRMUsernameClaim:         true,
+	secretdata.EspoCRMCreateUser:            true,
+
+	secretdata.OroCRMClientID:     true,
+	secretdata.OroCRMTenant:       true,
+	secretdata.OroCRMMailScopes:   true,
+	secretdata.OroCRMRedirectURIs: true,
+
+	secretdata.SMTPHost:                  true,
+	secretdata.SMTPPort:                  true,
+	secretdata.SMTPEncryption:            true,
+	secretdata.SMTPAuthMechanism:         true,
+	secretdata.SMTPTenantID:              true,
+	secretdata.SMTPClientID:              true,
+	secretdata.SMTPAuthorizationEndpoint: true,
+	secretdata.SMTPTokenEndpoint:         true,
+	secretdata.SMTPScope:                 true,
+
+	secretdata.ThreeCXClientID:              true,
+	secretdata.ThreeCXTenantID:              true,
+	secretdata.ThreeCXCertificateThumbprint: true,
 }
 
 // sampleReport is what the demo found out about one AppRegistration.
@@ -88,11 +116,14 @@ func writeReport(w io.Writer, r sampleReport) {
 	fmt.Fprintf(w, "  application ID   %s\n", r.obj.Status.AppID)
 	fmt.Fprintf(w, "  tenant ID        %s\n", r.obj.Status.TenantID)
 	writeConsent(w, r.obj)
+	for _, c := range r.obj.Status.Consumers {
+		fmt.Fprintf(w, "  consumer         %s %s: pod template annotation %s=%s\n", c.Kind, c.Name, secretdata.AnnotationContentHash, c.SecretHash)
+	}
 	if r.secretErr != nil {
 		fmt.Fprintf(w, "  Secret %s/%s: %v\n", r.obj.Namespace, r.secretName(), r.secretErr)
 		return
 	}
-	fmt.Fprintf(w, "  Secret %s/%s (credentials masked):\n", r.obj.Namespace, r.secretName())
+	fmt.Fprintf(w, "  Secret %s/%s, format %s (credentials masked):\n", r.obj.Namespace, r.secretName(), secretFormat(r.obj))
 	writeSecretData(w, r.secret, "    ")
 	fmt.Fprintf(w, "  Proofs, from this Secret's keys and the emulator's CA only:\n")
 	for _, p := range r.proofs {
@@ -122,4 +153,12 @@ func writeSecretData(w io.Writer, data map[string][]byte, prefix string) {
 		}
 		fmt.Fprintf(w, "%s%-*s  %s\n", prefix, width, k, value)
 	}
+}
+
+// secretFormat is the object's spec.secret.format, defaulted.
+func secretFormat(obj entrav1alpha1.AppRegistration) entrav1alpha1.SecretFormat {
+	if f := obj.Spec.Secret.Format; f != "" {
+		return f
+	}
+	return entrav1alpha1.SecretFormatGeneric
 }

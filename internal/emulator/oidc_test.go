@@ -288,3 +288,43 @@ func TestRolesOnlyForConsentedAppRoles(t *testing.T) {
 		t.Error("assignment still stored")
 	}
 }
+
+// TestMailProtocolScopesConsentedOnGraphReachExchangeTokens: a mail client asks Exchange Online
+// for https://outlook.office.com/SMTP.Send with offline_access; consent to Microsoft Graph's
+// SMTP.Send (as the portal lists it) puts SMTP.Send in the token's scp, and the refresh token keeps
+// it. A mail permission that was not consented, and Graph scopes that are not mail protocols, do not
+// reach an Exchange token.
+func TestMailProtocolScopesConsentedOnGraphReachExchangeTokens(t *testing.T) {
+	srv := startServer(t, emulator.Options{})
+	tenant, cred := operatorCredential(t, srv)
+	gc := graphClient(t, srv, cred)
+	appID, secret := crmApp(t, gc, tenant, "offline_access SMTP.Send User.Read")
+	ep := tenant.Endpoints()
+	conf := &oauth2.Config{
+		ClientID: appID, ClientSecret: secret, RedirectURL: crmRedirect,
+		Endpoint: oauth2.Endpoint{AuthURL: ep.Authorization, TokenURL: ep.Token, AuthStyle: oauth2.AuthStyleInParams},
+		Scopes:   []string{"https://outlook.office.com/SMTP.Send", "https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/User.Read", "offline_access"},
+	}
+	code := authorizeCode(t, srv, conf.AuthCodeURL("s"), "s")
+	c := context.WithValue(ctx(t), oauth2.HTTPClient, srv.HTTPClient())
+	tok, err := conf.Exchange(c, code)
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	if tok.RefreshToken == "" {
+		t.Fatal("no refresh token for offline_access")
+	}
+	refreshed, err := conf.TokenSource(c, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	for name, access := range map[string]string{"code": tok.AccessToken, "refresh": refreshed.AccessToken} {
+		claims := claimsOf(t, access)
+		if scp := fmt.Sprint(claims["scp"]); scp != "SMTP.Send" {
+			t.Errorf("%s token: scp = %q, want SMTP.Send alone", name, scp)
+		}
+		if aud := fmt.Sprint(claims["aud"]); aud != "https://outlook.office365.com" {
+			t.Errorf("%s token: aud = %q, want Exchange Online", name, aud)
+		}
+	}
+}

@@ -2,9 +2,12 @@ package secretproof
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -34,8 +37,11 @@ type accessTokenClaims struct {
 	AuthorizedParty string `json:"azp"`
 	Audience        string `json:"aud"`
 	Expiry          int64  `json:"exp"`
-	// Roles are the application permissions the token carries.
-	Roles []string `json:"roles"`
+	// Roles are the application permissions the token carries, Scopes the delegated ones (space
+	// separated), PreferredUsername the signed-in user.
+	Roles             []string `json:"roles"`
+	Scopes            string   `json:"scp"`
+	PreferredUsername string   `json:"preferred_username"`
 }
 
 func proveClientSecret(ctx context.Context, client *http.Client, secret map[string][]byte) (string, error) {
@@ -70,6 +76,19 @@ func verifyAppToken(ctx context.Context, client *http.Client, secret map[string]
 	return fmt.Sprintf("token issued to AZURE_CLIENT_ID by OIDC_TOKEN_ENDPOINT, signed by a JWKS key, valid for %s", validFor), nil
 }
 
+// identity is the application a Secret signs in as, and the keys that name it in the Secret, for
+// messages.
+type identity struct {
+	tenantID, clientID       string
+	tenantIDKey, clientIDKey string
+}
+
+// genericIdentity is the application of a Secret in the Generic format.
+func genericIdentity(secret map[string][]byte) identity {
+	return identity{tenantID: string(secret[secretdata.KeyTenantID]), clientID: string(secret[secretdata.KeyClientID]),
+		tenantIDKey: secretdata.KeyTenantID, clientIDKey: secretdata.KeyClientID}
+}
+
 // clientCredentialsToken gets an access token for scope with the Secret's client secret from the
 // Secret's token endpoint.
 func clientCredentialsToken(ctx context.Context, client *http.Client, secret map[string][]byte, scope string) (string, error) {
@@ -90,21 +109,40 @@ func clientCredentialsToken(ctx context.Context, client *http.Client, secret map
 // issuedToTheSecretsClient decodes an access token's claims and checks that it was issued in the
 // Secret's tenant to the Secret's client.
 func issuedToTheSecretsClient(payload []byte, secret map[string][]byte) (accessTokenClaims, error) {
-	tenantID := string(secret[secretdata.KeyTenantID])
-	clientID := string(secret[secretdata.KeyClientID])
+	return issuedTo(payload, genericIdentity(secret))
+}
+
+// issuedTo decodes an access token's claims and checks that it was issued in id's tenant to id's
+// client.
+func issuedTo(payload []byte, id identity) (accessTokenClaims, error) {
 	var claims accessTokenClaims
 	if err := json.Unmarshal(payload, &claims); err != nil {
 		return claims, fmt.Errorf("decoding the access token's claims: %w", err)
 	}
-	if claims.TenantID != tenantID {
-		return claims, fmt.Errorf("the access token's tid %q is not %s %q", claims.TenantID, secretdata.KeyTenantID, tenantID)
+	if claims.TenantID != id.tenantID {
+		return claims, fmt.Errorf("the access token's tid %q is not %s %q", claims.TenantID, id.tenantIDKey, id.tenantID)
 	}
-	issuedTo := claims.AuthorizedParty
-	if issuedTo == "" {
-		issuedTo = claims.AppID
+	issued := claims.AuthorizedParty
+	if issued == "" {
+		issued = claims.AppID
 	}
-	if issuedTo != clientID {
-		return claims, fmt.Errorf("the access token was issued to %q, not %s %q", issuedTo, secretdata.KeyClientID, clientID)
+	if issued != id.clientID {
+		return claims, fmt.Errorf("the access token was issued to %q, not %s %q", issued, id.clientIDKey, id.clientID)
 	}
 	return claims, nil
+}
+
+// unverifiedClaims reads the claims of an access token meant for a Microsoft API (Graph, Exchange
+// Online), which in Entra are not verifiable by their clients, and checks that it was issued in
+// id's tenant to id's client; the API checks the signature.
+func unverifiedClaims(token string, id identity) (accessTokenClaims, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return accessTokenClaims{}, errors.New("the access token is not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return accessTokenClaims{}, fmt.Errorf("decoding the access token: %w", err)
+	}
+	return issuedTo(payload, id)
 }

@@ -2,7 +2,6 @@ package secretproof
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -22,8 +21,6 @@ const microsoftGraphAppID = "00000003-0000-0000-c000-000000000000"
 // Graph's tokens are meant for Graph alone and, in Entra, are not verifiable by their clients, so
 // this proof checks the claims (tenant, client, roles) and leaves the signature to Graph.
 func GraphRoles(want []string) Prover {
-	want = slices.Clone(want)
-	slices.Sort(want)
 	return Prover{
 		Name: "Microsoft Graph roles with AZURE_CLIENT_SECRET",
 		Needs: []string{
@@ -34,25 +31,26 @@ func GraphRoles(want []string) Prover {
 			if err != nil {
 				return "", err
 			}
-			parts := strings.Split(token, ".")
-			if len(parts) != 3 {
-				return "", fmt.Errorf("the access token for Microsoft Graph is not a JWT")
-			}
-			payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-			if err != nil {
-				return "", fmt.Errorf("decoding the access token for Microsoft Graph: %w", err)
-			}
-			claims, err := issuedToTheSecretsClient(payload, secret)
+			claims, err := unverifiedClaims(token, genericIdentity(secret))
 			if err != nil {
 				return "", err
 			}
-			got := slices.Clone(claims.Roles)
-			slices.Sort(got)
-			if !slices.Equal(got, want) {
-				return "", fmt.Errorf("the token for Microsoft Graph carries roles [%s], want the consented [%s]",
-					strings.Join(got, " "), strings.Join(want, " "))
+			roles, err := exactRoles(claims, want)
+			if err != nil {
+				return "", err
 			}
-			return fmt.Sprintf("token for Microsoft Graph carries exactly the consented roles %s", strings.Join(got, ", ")), nil
+			return "token for Microsoft Graph carries exactly the consented roles " + roles, nil
 		},
 	}
+}
+
+// exactRoles checks that a token for Microsoft Graph carries exactly the roles want, in any order,
+// and lists them.
+func exactRoles(claims accessTokenClaims, want []string) (string, error) {
+	got, want := slices.Sorted(slices.Values(claims.Roles)), slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		return "", fmt.Errorf("the token for Microsoft Graph carries roles [%s], want the consented [%s]",
+			strings.Join(got, " "), strings.Join(want, " "))
+	}
+	return strings.Join(got, ", "), nil
 }

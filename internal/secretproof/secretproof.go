@@ -27,9 +27,9 @@ type Prover struct {
 //   - a client secret (AZURE_CLIENT_SECRET) must yield a client-credentials token;
 //   - a certificate (tls-combined.pem) must yield one with a client assertion.
 //
-// Provers for the CRM formats' own keys belong here when the operator writes them. Proofs that
-// depend on what one object declares, such as GraphRoles (the consented application permissions),
-// are added per object.
+// They read the Generic format's keys. The CRM formats have a prover each (EspoCRM, OroCRM, SMTP,
+// ThreeCX, in crm.go), which plays that CRM from its keys; like GraphRoles (the consented
+// application permissions), they take what one object declares and are chosen per object.
 var Provers = []Prover{discoveryProver, clientSecretProver, certificateProver}
 
 // Result is the outcome of one Prover against one Secret.

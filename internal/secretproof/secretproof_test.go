@@ -27,6 +27,8 @@ type fixture struct {
 	secret       map[string][]byte
 	clientSecret string
 	tenant       *emulator.Tenant
+	// cloud is the public cloud with its hosts pointed at the emulator.
+	cloud cloud.Cloud
 }
 
 func newFixture(t *testing.T) fixture {
@@ -45,13 +47,16 @@ func newFixture(t *testing.T) fixture {
 	if !pool.AppendCertsFromPEM(srv.CACertPEM()) {
 		t.Fatal("the emulator's CA is not PEM")
 	}
+	secret, err := secretdata.Render(secretdata.Input{TenantID: tenant.ID(), ClientID: tenant.OperatorClientID(), Cloud: c})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return fixture{
-		client: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}},
-		secret: secretdata.Render(secretdata.Input{
-			TenantID: tenant.ID(), ClientID: tenant.OperatorClientID(), Cloud: c,
-		}),
+		client:       &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}},
+		secret:       secret,
 		clientSecret: tenant.OperatorClientSecret(),
 		tenant:       tenant,
+		cloud:        c,
 	}
 }
 

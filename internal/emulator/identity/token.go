@@ -351,7 +351,7 @@ func (p *Platform) userTokens(t *directory.Directory, clientID, userID, scope, n
 		if res, oerr = resolveScope(tx, t.ID(), scope); oerr != nil {
 			return
 		}
-		granted := tx.GrantedScopes(client.ID, res.resource.ID, u.ID)
+		granted := grantedScopes(tx, client.ID, res.resource, u.ID)
 		requested := res.names
 		if res.resource.ID == tx.GraphServicePrincipal().ID {
 			requested = append(slices.Clone(res.oidc), res.names...)
@@ -408,6 +408,27 @@ func userTokenParties(tx *directory.Tx, tenantID, clientID, userID string) (*dir
 			desc: fmt.Sprintf("The user account %s does not exist in the %s directory.", userID, tenantID)}
 	}
 	return client, u, nil
+}
+
+// mailProtocolScopes are Microsoft Graph's delegated permissions for Exchange Online's mail
+// protocols. The portal lists them under Microsoft Graph, and once they are consented there a
+// token for Exchange Online (https://outlook.office.com/SMTP.Send) carries them: the setup
+// Microsoft documents in "Authenticate an IMAP, POP or SMTP connection using OAuth".
+var mailProtocolScopes = []string{"IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send"}
+
+// grantedScopes are the delegated permissions consented to the client on the resource for the
+// user, and for Exchange Online also the mail protocol permissions consented on Microsoft Graph.
+func grantedScopes(tx *directory.Tx, clientSPID string, resource *directory.ServicePrincipal, userID string) []string {
+	granted := tx.GrantedScopes(clientSPID, resource.ID, userID)
+	if resource.AppID != directory.ExchangeOnlineAppID {
+		return granted
+	}
+	for _, s := range tx.GrantedScopes(clientSPID, tx.GraphServicePrincipal().ID, userID) {
+		if slices.Contains(mailProtocolScopes, s) && !slices.Contains(granted, s) {
+			granted = append(granted, s)
+		}
+	}
+	return granted
 }
 
 // consentedScopes is the scp of a user token: the requested scopes that were granted, with
