@@ -55,6 +55,11 @@ func run(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.KillEvery, "kill-every", 20*time.Second, "restart scenario: how often the manager is killed (SIGKILL) and started again")
 	fs.StringVar(&faults, "faults", "--replication-lag=3s --error-rate=0.1", "restart scenario: the emulator's fault flags (throttling is always on)")
 	fs.DurationVar(&cfg.ReadyTimeout, "ready-timeout", time.Hour, "bound on each wait for objects to be Ready")
+	fs.IntVar(&cfg.Ports.APIServer, "apiserver-port", cfg.Ports.APIServer, "kube-apiserver's port on 127.0.0.1")
+	fs.IntVar(&cfg.Ports.Etcd, "etcd-port", cfg.Ports.Etcd, "etcd's client port on 127.0.0.1")
+	fs.IntVar(&cfg.Ports.EtcdPeer, "etcd-peer-port", cfg.Ports.EtcdPeer, "etcd's peer port on 127.0.0.1")
+	fs.IntVar(&cfg.Ports.Emulator, "emulator-port", cfg.Ports.Emulator, "the Entra emulator's HTTPS port on 127.0.0.1")
+	fs.IntVar(&cfg.Ports.ManagerProbe, "manager-probe-port", cfg.Ports.ManagerProbe, "the manager's health probe port on 127.0.0.1")
 	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "write the manager's heap profiles here (the manager then serves pprof on --pprof-port)")
 	fs.IntVar(&cfg.PprofPort, "pprof-port", 28060, "the manager's pprof port on 127.0.0.1 when --profile-dir is set")
 	if err := fs.Parse(args); err != nil {

@@ -16,7 +16,6 @@ import (
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	kiotaauth "github.com/microsoft/kiota-authentication-azure-go"
 	khttp "github.com/microsoft/kiota-http-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"golang.org/x/time/rate"
@@ -75,7 +74,7 @@ type Options struct {
 // Client implements graph.Client with msgraph-sdk-go.
 type Client struct {
 	tenantID string
-	sdk      *msgraphsdk.GraphServiceClient
+	sdk      graphAPI
 	limiter  *rate.Limiter
 	appLocks keyedMutex
 	now      func() time.Time
@@ -92,6 +91,11 @@ var _ graph.Client = (*Client)(nil)
 
 // New builds a Graph client. Tokens are sent only to the configured Graph host.
 func New(opts Options) (*Client, error) {
+	return newClient(opts, func(a abstractions.RequestAdapter) graphAPI { return newGraphSDK(a) })
+}
+
+// newClient builds a Graph client whose requests api builds on the client's adapter.
+func newClient(opts Options, api func(abstractions.RequestAdapter) graphAPI) (*Client, error) {
 	if opts.Credential == nil || opts.TenantID == "" {
 		return nil, errors.New("a Graph client needs a tenant ID and a credential")
 	}
@@ -116,15 +120,16 @@ func New(opts Options) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
 	}
-	clientOptions := msgraphsdk.GetDefaultClientOptions()
+	options := defaultClientOptions()
 	httpClient := &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(base, middlewares(&clientOptions)...),
+		Transport: khttp.NewCustomTransportWithParentTransport(base, middlewares(&options)...),
 		Timeout:   timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
-	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, httpClient)
+	adapter, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
+		auth, options, nil, nil, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Graph request adapter: %w", err)
 	}
@@ -135,7 +140,7 @@ func New(opts Options) (*Client, error) {
 	}
 	return &Client{
 		tenantID: opts.TenantID,
-		sdk:      msgraphsdk.NewGraphServiceClient(adapter),
+		sdk:      api(adapter),
 		limiter:  opts.WriteLimiter,
 		now:      now,
 		onWrite:  opts.OnWrite,
