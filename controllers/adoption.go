@@ -12,40 +12,22 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 )
 
 // Adoption: an application made outside the operator has no unique name of the operator's, and
 // Entra ID lets nobody give it one later (uniqueName is set at creation only). It is addressed by
-// the app ID spec.adopt names, and two tags on it stand in for the unique name:
-//
-//   - the approval, AdoptionTagPrefix + "<namespace>/<name>", which an administrator (someone who may
-//     edit the application in Entra ID) sets to say this AppRegistration may take it over;
-//   - the mark, OwnerTagPrefix + "<object UID>", which the operator adds when it takes over, and
-//     which every later read, write and delete checks, as the unique name is checked for the
-//     applications the operator creates.
-//
-// Nothing in status decides which application is managed: spec.adopt names a candidate, the tags in
-// Entra ID say whether it is this object's.
-const (
-	AdoptionTagPrefix = "entra-sso-operator:adopt:"
-	OwnerTagPrefix    = "entra-sso-operator:owner:"
-)
+// the app ID spec.adopt names, and two tags on it (api/v1alpha1: AdoptionTag, OwnerTag) stand in
+// for the unique name: an administrator's approval, and the operator's mark, which every later
+// read, write and delete checks, as the unique name is checked for the applications the operator
+// creates. Nothing in status decides which application is managed: spec.adopt names a candidate,
+// the tags in Entra ID say whether it is this object's.
 
 // adoptionRetry is how soon a refused adoption looks again: an administrator adding the approval
 // tag is the usual next step, and Entra ID sends no notice of it.
 const adoptionRetry = time.Minute
-
-// AdoptionTag is the tag an administrator puts on an application to let the AppRegistration
-// namespace/name adopt it.
-func AdoptionTag(namespace, name string) string {
-	return AdoptionTagPrefix + namespace + "/" + name
-}
-
-// OwnerTag is the tag by which the operator marks an adopted application as managed by the
-// AppRegistration with this UID.
-func OwnerTag(uid types.UID) string { return OwnerTagPrefix + string(uid) }
 
 // adoptionRefusedError says the application spec.adopt names may not be taken over; nothing was
 // written to it.
@@ -94,7 +76,7 @@ func ownerOf(app graph.Application, uid types.UID) owner {
 	if desired.IsUniqueName(app.UniqueName) {
 		return ownerAnother
 	}
-	mine := OwnerTag(uid)
+	mine := entrav1alpha1.OwnerTag(uid)
 	switch {
 	case slices.ContainsFunc(app.Tags, func(t string) bool { return strings.EqualFold(t, mine) }):
 		if slices.ContainsFunc(app.Tags, func(t string) bool { return isOwnerTag(t) && !strings.EqualFold(t, mine) }) {
@@ -108,7 +90,7 @@ func ownerOf(app graph.Application, uid types.UID) owner {
 }
 
 func isOwnerTag(t string) bool {
-	return len(t) > len(OwnerTagPrefix) && strings.EqualFold(t[:len(OwnerTagPrefix)], OwnerTagPrefix)
+	return len(t) > len(entrav1alpha1.OwnerTagPrefix) && strings.EqualFold(t[:len(entrav1alpha1.OwnerTagPrefix)], entrav1alpha1.OwnerTagPrefix)
 }
 
 // readAdopted reads the application spec.adopt names. The copy it returns has no unique name, so
@@ -152,16 +134,16 @@ func (r *AppRegistrationReconciler) ensureAdoptedApplication(ctx context.Context
 	switch ownerOf(observed, obj.UID) {
 	case ownerAnother:
 		return ctrl.Result{}, &adoptionRefusedError{appID: appID, why: "another AppRegistration manages it (its unique name or an " +
-			OwnerTagPrefix + " tag says so). If that object is gone, an administrator removes the tag"}
+			entrav1alpha1.OwnerTagPrefix + " tag says so). If that object is gone, an administrator removes the tag"}
 	case ownerNone:
-		approval := AdoptionTag(obj.Namespace, obj.Name)
+		approval := entrav1alpha1.AdoptionTag(obj.Namespace, obj.Name)
 		if !slices.ContainsFunc(observed.Tags, func(t string) bool { return strings.EqualFold(t, approval) }) {
 			return ctrl.Result{}, &adoptionRefusedError{appID: appID, why: "an administrator has not approved it: add the tag " +
 				approval + " to the application in Entra ID"}
 		}
 		// The mark goes on with the first update of the managed fields, in one PATCH: the application
 		// is never half taken over.
-		want.Tags = append(slices.Clone(observed.Tags), OwnerTag(obj.UID))
+		want.Tags = append(slices.Clone(observed.Tags), entrav1alpha1.OwnerTag(obj.UID))
 		fields = append(fields, graph.FieldTags)
 	}
 	s.app = observed
@@ -177,7 +159,7 @@ func (r *AppRegistrationReconciler) ensureAdoptedApplication(ctx context.Context
 		return ctrl.Result{}, notOwner(appID, err)
 	}
 	r.event(obj, corev1.EventTypeNormal, "Adopted", "AdoptApplication",
-		"Adopted application %s, approved by the tag %s", observed.AppID, AdoptionTag(obj.Namespace, obj.Name))
+		"Adopted application %s, approved by the tag %s", observed.AppID, entrav1alpha1.AdoptionTag(obj.Namespace, obj.Name))
 	s.changes = append(s.changes, "adopted the application")
 	return ctrl.Result{}, nil
 }
@@ -195,7 +177,7 @@ func (r *AppRegistrationReconciler) adoptedForCleanup(ctx context.Context, s *sc
 	}
 	if ownerOf(app, s.obj.UID) != ownerThis {
 		r.event(s.obj, corev1.EventTypeWarning, "NotOwned", "DeleteApplication",
-			"Left application %s untouched: it does not carry this object's %s tag", app.AppID, OwnerTagPrefix)
+			"Left application %s untouched: it does not carry this object's %s tag", app.AppID, entrav1alpha1.OwnerTagPrefix)
 		return graph.Application{}, false, nil
 	}
 	app.UniqueName = ""
@@ -205,7 +187,7 @@ func (r *AppRegistrationReconciler) adoptedForCleanup(ctx context.Context, s *sc
 // releaseAdopted hands an adopted application back (deletionPolicy Orphan): the operator's mark
 // goes, every other tag stays, the administrator's approval among them.
 func (r *AppRegistrationReconciler) releaseAdopted(ctx context.Context, s *scope) error {
-	mine := OwnerTag(s.obj.UID)
+	mine := entrav1alpha1.OwnerTag(s.obj.UID)
 	tags := slices.DeleteFunc(slices.Clone(s.app.Tags), func(t string) bool { return strings.EqualFold(t, mine) })
 	return s.graph.UpdateApplicationByAppID(ctx, s.app.AppID, graph.Application{Tags: tags}, []graph.Field{graph.FieldTags})
 }

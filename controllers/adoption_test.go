@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
-	"github.com/entra-sso-operator/entra-sso-operator/controllers"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
 )
@@ -56,7 +55,7 @@ func TestAnApplicationMadeInThePortalIsAdoptedOnlyWithApproval(t *testing.T) {
 		}
 	}
 
-	approval := controllers.AdoptionTag(ns, "crm")
+	approval := v1.AdoptionTag(ns, "crm")
 	waitReason(t, crm, v1.ReasonAdoptionRefused, approval)
 	unchanged("nobody approved the adoption")
 
@@ -81,7 +80,7 @@ func TestAnApplicationMadeInThePortalIsAdoptedOnlyWithApproval(t *testing.T) {
 
 	// Another object approved by the administrator by mistake cannot take the application over,
 	// and deleting it leaves the application alone.
-	admin(func(a *emulator.Application) { a.Tags = append(a.Tags, controllers.AdoptionTag(ns, "thief")) })
+	admin(func(a *emulator.Application) { a.Tags = append(a.Tags, v1.AdoptionTag(ns, "thief")) })
 	thief := adopting("thief")
 	thief.Spec.Web.RedirectURIs = []v1.RedirectURI{"https://evil.example.com/steal"}
 	if err := k8sClient.Create(ctx, thief); err != nil {
@@ -142,7 +141,7 @@ func checkAdopted(t *testing.T, server *emulator.Server, tenant *emulator.Tenant
 	if got.Status.AppID != portal.AppID || got.Status.ObjectID != portal.ID {
 		t.Errorf("status names application %s (%s), want the adopted %s (%s)", got.Status.AppID, got.Status.ObjectID, portal.AppID, portal.ID)
 	}
-	want := []string{"team:crm", controllers.AdoptionTag(got.Namespace, got.Name), controllers.OwnerTag(got.UID)}
+	want := []string{"team:crm", v1.AdoptionTag(got.Namespace, got.Name), v1.OwnerTag(got.UID)}
 	if !slices.Equal(app.Tags, want) {
 		t.Errorf("tags %v, want %v: the administrator's tags kept and the operator's mark added", app.Tags, want)
 	}
@@ -177,7 +176,7 @@ func checkReleased(t *testing.T, tenant *emulator.Tenant, portal emulator.Applic
 	switch {
 	case !ok:
 		t.Fatal("deletionPolicy Orphan deleted the adopted application")
-	case slices.ContainsFunc(app.Tags, func(tag string) bool { return strings.HasPrefix(tag, controllers.OwnerTagPrefix) }):
+	case slices.ContainsFunc(app.Tags, func(tag string) bool { return strings.HasPrefix(tag, v1.OwnerTagPrefix) }):
 		t.Errorf("the operator's mark stayed on the released application: %v", app.Tags)
 	case len(app.PasswordCredentials) != 1 || !app.PasswordCredentials[0].Matches(portalSecret):
 		t.Errorf("%d client secrets after release; want only the portal's", len(app.PasswordCredentials))

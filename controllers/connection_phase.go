@@ -33,7 +33,7 @@ func (e *policyViolationError) Error() string {
 	if n := len(e.violations) - len(shown); n > 0 {
 		more = fmt.Sprintf("; and %d more", n)
 	}
-	return fmt.Sprintf("EntraConnection %s refuses: %s%s. Nothing was written to Entra ID", e.connection, strings.Join(texts, "; "), more)
+	return fmt.Sprintf("%s refuses: %s%s. Nothing was written to Entra ID", e.connection, strings.Join(texts, "; "), more)
 }
 
 // connectionError carries a tenants.Error as the phase's failure.

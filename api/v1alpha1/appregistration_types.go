@@ -18,6 +18,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // SignInAudience says which Microsoft accounts may sign in to the application.
@@ -203,6 +204,24 @@ type PublicClientApplication struct {
 	// +optional
 	AllowPublicClientFlows bool `json:"allowPublicClientFlows,omitempty"`
 }
+
+// The tags that stand in, on an adopted application, for the unique name the operator gives the
+// applications it creates (Entra ID sets uniqueName at creation only).
+const (
+	// AdoptionTagPrefix + "<namespace>/<name>" is an administrator's approval, on the application in
+	// Entra ID, for that AppRegistration to adopt it.
+	AdoptionTagPrefix = "entra-sso-operator:adopt:"
+	// OwnerTagPrefix + "<uid>" is the operator's mark: the AppRegistration with that UID manages the
+	// application. Every write and delete checks it.
+	OwnerTagPrefix = "entra-sso-operator:owner:"
+)
+
+// AdoptionTag is the tag an administrator puts on an application to let the AppRegistration
+// namespace/name adopt it.
+func AdoptionTag(namespace, name string) string { return AdoptionTagPrefix + namespace + "/" + name }
+
+// OwnerTag is the operator's mark on an application adopted by the AppRegistration with this UID.
+func OwnerTag(uid types.UID) string { return OwnerTagPrefix + string(uid) }
 
 // Adoption names an existing application to take over.
 type Adoption struct {

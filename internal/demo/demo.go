@@ -273,7 +273,10 @@ func (r *runner) summarize(ctx context.Context, kc kubectl, appliedAt time.Time)
 		return errors.New(strings.Join(failures, "\n"))
 	}
 	fmt.Fprintf(r.out, "PASS: %d AppRegistration(s) Ready, %d proof(s) passed from their Secrets.\n\n", len(ready), proofs)
-	return r.demonstrateRotation(ctx, kc, c, proofClient, ready)
+	if err := r.demonstrateRotation(ctx, kc, c, proofClient, ready); err != nil {
+		return err
+	}
+	return r.demonstrateTenancy(ctx, kc, c, proofClient)
 }
 
 // proofClient trusts the emulator's CA and nothing else: the proofs use what a CRM would be given.
