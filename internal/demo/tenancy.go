@@ -217,15 +217,13 @@ spec:
 // waitTenancy waits until each expected AppRegistration's Ready condition, for its current
 // generation, has the wanted status and reason, and returns them in want's order.
 func waitTenancy(ctx context.Context, c client.Client, manager *child, timeout time.Duration, want []tenancyExpectation) ([]entrav1alpha1.AppRegistration, error) {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(readyPollInterval)
-	defer tick.Stop()
-	for {
-		out, pending := make([]entrav1alpha1.AppRegistration, len(want)), []string{}
+	out := make([]entrav1alpha1.AppRegistration, len(want))
+	var pending []string
+	err := pollUntil(ctx, manager, timeout, func() (bool, error) {
+		pending = pending[:0]
 		for i, w := range want {
 			if err := c.Get(ctx, client.ObjectKey{Namespace: w.namespace, Name: w.name}, &out[i]); err != nil {
-				return nil, fmt.Errorf("reading AppRegistration %s/%s: %w", w.namespace, w.name, err)
+				return false, fmt.Errorf("reading AppRegistration %s/%s: %w", w.namespace, w.name, err)
 			}
 			cond := meta.FindStatusCondition(out[i].Status.Conditions, entrav1alpha1.ConditionReady)
 			if cond == nil || cond.ObservedGeneration != out[i].Generation || cond.Status != w.ready ||
@@ -237,19 +235,14 @@ func waitTenancy(ctx context.Context, c client.Client, manager *child, timeout t
 				pending = append(pending, fmt.Sprintf("%s/%s: %s; want Ready=%s %s", w.namespace, w.name, state, w.ready, w.reason))
 			}
 		}
-		if len(pending) == 0 {
-			return out, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-manager.done:
-			return nil, manager.exitError()
-		case <-deadline.C:
-			return nil, errors.New("not as expected within " + timeout.String() + ":\n" + indent(strings.Join(pending, "\n"), "    "))
-		case <-tick.C:
-		}
+		return len(pending) == 0, nil
+	}, func() error {
+		return errors.New("not as expected within " + timeout.String() + ":\n" + indent(strings.Join(pending, "\n"), "    "))
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // applicationsFor lists, as failures, the applications the emulator holds for refused objects: the

@@ -35,17 +35,14 @@ func isReady(obj *entrav1alpha1.AppRegistration) bool {
 // that is not is not, when timeout passes, ctx ends or the manager exits. appliedAt is when the
 // samples were applied, which Ready times are measured from.
 func waitReady(ctx context.Context, c client.Client, manager *child, timeout time.Duration, appliedAt time.Time) ([]readiness, error) {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(readyPollInterval)
-	defer tick.Stop()
 	readyAfter := map[string]time.Duration{}
-	for {
+	var out []readiness
+	err := pollUntil(ctx, manager, timeout, func() (bool, error) {
 		var list entrav1alpha1.AppRegistrationList
 		if err := c.List(ctx, &list); err != nil {
-			return nil, fmt.Errorf("listing AppRegistrations: %w", err)
+			return false, fmt.Errorf("listing AppRegistrations: %w", err)
 		}
-		out := make([]readiness, 0, len(list.Items))
+		out = make([]readiness, 0, len(list.Items))
 		pending := 0
 		for _, obj := range list.Items {
 			key := obj.Namespace + "/" + obj.Name
@@ -57,16 +54,29 @@ func waitReady(ctx context.Context, c client.Client, manager *child, timeout tim
 			}
 			out = append(out, readiness{obj: obj, after: readyAfter[key]})
 		}
-		if len(out) > 0 && pending == 0 {
-			return out, nil
+		return len(out) > 0 && pending == 0, nil
+	}, func() error { return notReadyError(out, timeout) })
+	return out, err
+}
+
+// pollUntil calls check every readyPollInterval until it reports done or fails, ctx ends, the
+// manager exits, or timeout passes, which ends in expired's error.
+func pollUntil(ctx context.Context, manager *child, timeout time.Duration, check func() (bool, error), expired func() error) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(readyPollInterval)
+	defer tick.Stop()
+	for {
+		if done, err := check(); done || err != nil {
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return out, ctx.Err()
+			return ctx.Err()
 		case <-manager.done:
-			return out, manager.exitError()
+			return manager.exitError()
 		case <-deadline.C:
-			return out, notReadyError(out, timeout)
+			return expired()
 		case <-tick.C:
 		}
 	}
