@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -190,6 +191,18 @@ func TestCreateYieldsOneApplicationServicePrincipalAndSecret(t *testing.T) {
 	}
 	if data(secretdata.KeyAuthorityHost) != srv.AuthorityHost() {
 		t.Errorf("AZURE_AUTHORITY_HOST = %q, want %q", data(secretdata.KeyAuthorityHost), srv.AuthorityHost())
+	}
+
+	// One Created event names the application and its service principal.
+	waitForEvent(t, obj, "Created", "Created application "+app.AppID+" and its service principal "+sp.ID)
+	var events eventsv1.EventList
+	if err := k8sClient.List(ctx, &events, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.Items {
+		if e.Regarding.UID == obj.UID && e.Reason == "Created" && e.Action != "CreateApplication" {
+			t.Errorf("a second Created event: %s %q", e.Action, e.Note)
+		}
 	}
 }
 
