@@ -193,10 +193,16 @@ func TestCreateYieldsOneApplicationServicePrincipalAndSecret(t *testing.T) {
 		t.Errorf("AZURE_AUTHORITY_HOST = %q, want %q", data(secretdata.KeyAuthorityHost), srv.AuthorityHost())
 	}
 
-	// One Created event names the application and its service principal.
-	waitForEvent(t, obj, "Created", "Created application "+app.AppID+" and its service principal "+sp.ID)
+	checkOneCreatedEvent(t, obj, app.AppID, sp.ID)
+}
+
+// checkOneCreatedEvent checks that one Created event names the object's new application and its
+// service principal, and no other Created event stands beside it.
+func checkOneCreatedEvent(t *testing.T, obj *v1.AppRegistration, appID, servicePrincipalID string) {
+	t.Helper()
+	waitForEvent(t, obj, "Created", "Created application "+appID+" and its service principal "+servicePrincipalID)
 	var events eventsv1.EventList
-	if err := k8sClient.List(ctx, &events, client.InNamespace(ns)); err != nil {
+	if err := k8sClient.List(context.Background(), &events, client.InNamespace(obj.Namespace)); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range events.Items {
