@@ -42,7 +42,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
@@ -52,6 +51,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/metricsauth"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/mirror"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/permissions"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/tenants"
@@ -287,7 +287,7 @@ func metricsOptions(cfg config) metricsserver.Options {
 		// Only callers allowed to `get` the /metrics non-resource URL (see
 		// config/rbac/metrics_reader_role.yaml) may scrape. This needs the manager's ServiceAccount
 		// to create TokenReviews and SubjectAccessReviews (config/rbac/metrics_auth_role.yaml).
-		opts.FilterProvider = filters.WithAuthenticationAndAuthorization
+		opts.FilterProvider = metricsauth.New
 	}
 	return opts
 }

@@ -109,12 +109,23 @@ func (r *AppRegistrationReconciler) upsertApplication(ctx context.Context, s *sc
 		r.event(s.obj, corev1.EventTypeWarning, "Recreated", "CreateApplication",
 			"Application %s was deleted outside the operator and has been created again", res.AppID)
 	case created:
-		r.event(s.obj, corev1.EventTypeNormal, "Created", "CreateApplication", "Created application %s", res.AppID)
+		// One event for the application and its service principal, made next: each event is kept
+		// in the manager's memory for minutes (client-go's broadcaster, for series).
+		s.announceApp = true
 	}
 	if created {
 		s.changes = append(s.changes, "created the application")
 	}
 	return nil
+}
+
+// announceCreated emits the Created event of an application this reconcile created, when the service
+// principal phase did not (it failed or did not run).
+func (r *AppRegistrationReconciler) announceCreated(s *scope) {
+	if s.announceApp {
+		s.announceApp = false
+		r.event(s.obj, corev1.EventTypeNormal, "Created", "CreateApplication", "Created application %s", s.app.AppID)
+	}
 }
 
 func (r *AppRegistrationReconciler) updateApplication(ctx context.Context, s *scope, want, observed graph.Application) error {

@@ -159,6 +159,7 @@ func (r *AppRegistrationReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 
 	result, err := r.runPhases(work, s)
+	r.announceCreated(s)
 	result = r.afterPhases(req, s, result)
 	if patchErr := r.patchStatus(ctx, s); patchErr != nil {
 		return ctrl.Result{}, errors.Join(err, patchErr)
@@ -185,6 +186,10 @@ type scope struct {
 	app graph.Application
 	// createdApp is true when this reconcile created the application.
 	createdApp bool
+	// announceApp is true while the application this reconcile created waits for its Created
+	// event: the service principal phase names both in one event, and a reconcile that ends before
+	// it emits the application's alone (announceCreated).
+	announceApp bool
 	// servicePrincipal is the application's service principal, as read from Graph.
 	servicePrincipal graph.ServicePrincipal
 	// resolved are spec.permissions with the IDs their resources publish.

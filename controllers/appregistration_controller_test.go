@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -190,6 +191,24 @@ func TestCreateYieldsOneApplicationServicePrincipalAndSecret(t *testing.T) {
 	}
 	if data(secretdata.KeyAuthorityHost) != srv.AuthorityHost() {
 		t.Errorf("AZURE_AUTHORITY_HOST = %q, want %q", data(secretdata.KeyAuthorityHost), srv.AuthorityHost())
+	}
+
+	checkOneCreatedEvent(t, obj, app.AppID, sp.ID)
+}
+
+// checkOneCreatedEvent checks that one Created event names the object's new application and its
+// service principal, and no other Created event stands beside it.
+func checkOneCreatedEvent(t *testing.T, obj *v1.AppRegistration, appID, servicePrincipalID string) {
+	t.Helper()
+	waitForEvent(t, obj, "Created", "Created application "+appID+" and its service principal "+servicePrincipalID)
+	var events eventsv1.EventList
+	if err := k8sClient.List(context.Background(), &events, client.InNamespace(obj.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.Items {
+		if e.Regarding.UID == obj.UID && e.Reason == "Created" && e.Action != "CreateApplication" {
+			t.Errorf("a second Created event: %s %q", e.Action, e.Note)
+		}
 	}
 }
 

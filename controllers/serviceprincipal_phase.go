@@ -36,8 +36,14 @@ func (r *AppRegistrationReconciler) ensureServicePrincipal(ctx context.Context, 
 		return ctrl.Result{}, err
 	}
 	s.servicePrincipal, st.ServicePrincipalID = sp, sp.ObjectID
-	r.event(s.obj, corev1.EventTypeNormal, "Created", "CreateServicePrincipal",
-		"Created service principal %s for application %s", sp.ObjectID, s.app.AppID)
+	if s.announceApp {
+		s.announceApp = false
+		r.event(s.obj, corev1.EventTypeNormal, "Created", "CreateApplication",
+			"Created application %s and its service principal %s", s.app.AppID, sp.ObjectID)
+	} else {
+		r.event(s.obj, corev1.EventTypeNormal, "Created", "CreateServicePrincipal",
+			"Created service principal %s for application %s", sp.ObjectID, s.app.AppID)
+	}
 	s.changes = append(s.changes, "created the service principal")
 	return ctrl.Result{}, nil
 }
