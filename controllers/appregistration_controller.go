@@ -416,45 +416,36 @@ func (r *AppRegistrationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 // usingConnection maps an EntraConnection to the AppRegistrations that use it: those naming it,
 // and, for the default connection, those naming none.
 func (r *AppRegistrationReconciler) usingConnection(ctx context.Context, conn client.Object) []reconcile.Request {
-	list := &entrav1alpha1.AppRegistrationList{}
-	if err := r.List(ctx, list); err != nil {
-		log.FromContext(ctx).Error(err, "Listing the AppRegistrations that use a connection", "connection", conn.GetName())
-		return nil
-	}
-	var out []reconcile.Request
-	for _, o := range list.Items {
-		if r.Tenants.ConnectionName(&o) == conn.GetName() {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&o)})
-		}
-	}
-	return out
+	return r.requestsFor(ctx, "that use a connection", []any{"connection", conn.GetName()},
+		func(o *entrav1alpha1.AppRegistration) bool { return r.Tenants.ConnectionName(o) == conn.GetName() })
 }
 
 // inNamespace maps a namespace to its AppRegistrations.
 func (r *AppRegistrationReconciler) inNamespace(ctx context.Context, ns client.Object) []reconcile.Request {
-	list := &entrav1alpha1.AppRegistrationList{}
-	if err := r.List(ctx, list, client.InNamespace(ns.GetName())); err != nil {
-		log.FromContext(ctx).Error(err, "Listing the AppRegistrations of a namespace", "namespace", ns.GetName())
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(list.Items))
-	for _, o := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&o)})
-	}
-	return out
+	return r.requestsFor(ctx, "of a namespace", []any{"namespace", ns.GetName()}, nil, client.InNamespace(ns.GetName()))
 }
 
 // referencingCertificateSecret maps a Secret to the AppRegistrations that take their certificate
 // from it, so a certificate cert-manager renewed reaches Entra and the output Secret at once.
 func (r *AppRegistrationReconciler) referencingCertificateSecret(ctx context.Context, secret client.Object) []reconcile.Request {
+	return r.requestsFor(ctx, "that use a certificate Secret", []any{"secret", secret.GetName()}, nil,
+		client.InNamespace(secret.GetNamespace()), client.MatchingFields{certificateSecretIndex: secret.GetName()})
+}
+
+// requestsFor lists the cached AppRegistrations matching opts (and keep, when set) as requests. A
+// failed list is logged, naming what was looked for, and maps to nothing.
+func (r *AppRegistrationReconciler) requestsFor(ctx context.Context, what string, logKV []any,
+	keep func(*entrav1alpha1.AppRegistration) bool, opts ...client.ListOption) []reconcile.Request {
 	list := &entrav1alpha1.AppRegistrationList{}
-	if err := r.List(ctx, list, client.InNamespace(secret.GetNamespace()), client.MatchingFields{certificateSecretIndex: secret.GetName()}); err != nil {
-		log.FromContext(ctx).Error(err, "Listing the AppRegistrations that use a certificate Secret", "secret", secret.GetName())
+	if err := r.List(ctx, list, opts...); err != nil {
+		log.FromContext(ctx).Error(err, "Listing the AppRegistrations "+what, logKV...)
 		return nil
 	}
 	out := make([]reconcile.Request, 0, len(list.Items))
-	for _, o := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&o)})
+	for i := range list.Items {
+		if keep == nil || keep(&list.Items[i]) {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
 	}
 	return out
 }
