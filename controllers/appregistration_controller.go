@@ -149,8 +149,8 @@ func (r *AppRegistrationReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		result, err := r.finalize(work, s)
 		return result, errors.Join(err, r.patchStatus(ctx, s))
 	}
-	if controllerutil.AddFinalizer(obj, Finalizer) {
-		if err := r.Update(ctx, obj); err != nil {
+	if before := obj.DeepCopy(); controllerutil.AddFinalizer(obj, Finalizer) {
+		if err := r.patchFinalizers(ctx, obj, before); err != nil {
 			if apierrors.IsConflict(err) {
 				return ctrl.Result{RequeueAfter: time.Second}, nil
 			}
@@ -335,6 +335,13 @@ func (r *AppRegistrationReconciler) replicationWindow() time.Duration {
 		return r.ReplicationWindow
 	}
 	return DefaultReplicationWindow
+}
+
+// patchFinalizers writes obj's finalizers, changed from before's, as a patch that fails with a
+// conflict if the object changed meanwhile. Never an update of the whole object: the cached copy
+// lacks what cache_transform.go drops, and an update would remove that from the API server.
+func (r *AppRegistrationReconciler) patchFinalizers(ctx context.Context, obj, before *entrav1alpha1.AppRegistration) error {
+	return r.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 }
 
 // maxEventNote is below the 1,024 characters the API server allows an event's note.

@@ -115,10 +115,16 @@ func TestCreateYieldsOneApplicationServicePrincipalAndSecret(t *testing.T) {
 	ns := newNamespace(t)
 	srv.ResetCounters()
 	in := espoCRM(ns, "espocrm")
+	// As kubectl's client-side apply leaves it; the manager's cache holds objects without it.
+	lastApplied := `{"kind":"AppRegistration","spec":{"displayName":"EspoCRM espocrm"}}`
+	in.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: lastApplied}
 	if err := k8sClient.Create(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	obj := waitReady(t, client.ObjectKeyFromObject(in))
+	if got := obj.Annotations[corev1.LastAppliedConfigAnnotation]; got != lastApplied {
+		t.Errorf("kubectl's last-applied-configuration became %q: the operator's writes must not drop it", got)
+	}
 	created := srv.Counters()
 	t.Logf("create: %d Graph reads, %d Graph writes, %d token requests (%v)",
 		created.Reads, created.Writes, created.TokenRequests, created.ByOperation)
@@ -188,6 +194,9 @@ func TestCreateYieldsOneApplicationServicePrincipalAndSecret(t *testing.T) {
 		if data(key) != doc[field] {
 			t.Errorf("Secret %s = %q, discovery document %s = %v", key, data(key), field, doc[field])
 		}
+	}
+	if got := secret.Annotations[secretdata.AnnotationContentHash]; got != secretdata.ContentHash(secret.Data) {
+		t.Errorf("the Secret's content hash annotation %q is not the hash of its data", got)
 	}
 	if data(secretdata.KeyAuthorityHost) != srv.AuthorityHost() {
 		t.Errorf("AZURE_AUTHORITY_HOST = %q, want %q", data(secretdata.KeyAuthorityHost), srv.AuthorityHost())

@@ -85,8 +85,9 @@ func (r *AppRegistrationReconciler) finalize(ctx context.Context, s *scope) (ctr
 			return ctrl.Result{}, err
 		}
 	}
+	before := obj.DeepCopy()
 	controllerutil.RemoveFinalizer(obj, Finalizer)
-	if err := r.Update(ctx, obj); err != nil {
+	if err := r.patchFinalizers(ctx, obj, before); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	s.statusBefore = obj.Status.DeepCopy() // nothing left to write

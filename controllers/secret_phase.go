@@ -6,7 +6,6 @@ import (
 	"maps"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -87,6 +86,9 @@ func (r *AppRegistrationReconciler) ownedSecret(ctx context.Context, obj *entrav
 	case !metav1.IsControlledBy(secret, obj):
 		return nil, &secretConflictError{name: name}
 	}
+	// One form whichever way it was read: a Secret from the API server is trimmed as the cache
+	// trims its copies (a no-op on those).
+	trimOutputSecret(secret)
 	return secret, nil
 }
 
@@ -106,11 +108,15 @@ func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) e
 	if err != nil {
 		return err
 	}
+	// What the Secret holds once this returns without an error; the consumers are given it. The
+	// Secret records it too: the cache holds Secrets without the keys the format renders anew
+	// (cache_transform.go), and this annotation, set from the data as stored, is what says the data
+	// is what it should be.
+	hash := secretdata.ContentHash(data)
 	own := secretdata.Metadata{Labels: secretLabels(s.obj), Annotations: secretdata.Annotations(in)}
+	own.Annotations[secretdata.AnnotationContentHash] = hash
 	spec := specMetadata(s.obj)
 	name := s.obj.SecretName()
-	// What the Secret holds once this returns without an error; the consumers are given it.
-	hash := secretdata.ContentHash(data)
 
 	if secret == nil {
 		meta := secretdata.MergeMetadata(secretdata.Metadata{}, own, spec)
@@ -139,7 +145,8 @@ func (r *AppRegistrationReconciler) writeSecret(ctx context.Context, s *scope) e
 		return nil
 	}
 	next := secretdata.MergeMetadata(secretdata.Metadata{Labels: secret.Labels, Annotations: secret.Annotations}, own, spec)
-	if equality.Semantic.DeepEqual(secret.Data, data) && maps.Equal(secret.Annotations, next.Annotations) && maps.Equal(secret.Labels, next.Labels) {
+	// The data is compared by its hash, which is among the annotations.
+	if maps.Equal(secret.Annotations, next.Annotations) && maps.Equal(secret.Labels, next.Labels) {
 		s.secretHash = hash
 		return nil
 	}

@@ -28,8 +28,9 @@ import (
 const SecretLabel = "entra.sso-operator.io/appregistration"
 
 // CacheOptions are the manager's cache settings: managedFields stripped from every cached object
-// (the operator never reads them; they are often the larger part of an object), and Secrets
-// limited to those with SecretLabel.
+// (the operator never reads them; they are often the larger part of an object), Secrets limited
+// to those with SecretLabel, and AppRegistrations and Secrets held in the smaller form of
+// cache_transform.go.
 func CacheOptions() cache.Options {
 	withLabel, err := labels.NewRequirement(SecretLabel, selection.Exists, nil)
 	if err != nil {
@@ -38,7 +39,8 @@ func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: labels.NewSelector().Add(*withLabel)},
+			&corev1.Secret{}:                 {Label: labels.NewSelector().Add(*withLabel), Transform: transformSecret},
+			&entrav1alpha1.AppRegistration{}: {Transform: transformAppRegistration},
 		},
 	}
 }

@@ -14,8 +14,8 @@ import (
 // annotations others put on the Secret stay.
 const AnnotationSpecMetadata = "entra.sso-operator.io/spec-metadata"
 
-// AnnotationContentHash is the pod template annotation of spec.secret.consumers: the Secret's
-// ContentHash, which the operator changes when the content changes, and so rolls their pods.
+// AnnotationContentHash is the Secret's ContentHash. The operator writes it on the Secret with the
+// data, and on the pod templates of spec.secret.consumers, where its change rolls their pods.
 const AnnotationContentHash = "entra.sso-operator.io/secret-hash"
 
 // Metadata are labels and annotations of a Secret.
@@ -56,7 +56,7 @@ func MergeMetadata(current, own, spec Metadata) Metadata {
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	for _, k := range append(slices.Clone(CredentialAnnotations), AnnotationSpecMetadata) {
+	for _, k := range append(slices.Clone(CredentialAnnotations), AnnotationSpecMetadata, AnnotationContentHash) {
 		delete(annotations, k)
 	}
 	for _, k := range before.Annotations {
