@@ -379,12 +379,7 @@ const certificateSecretIndex = "spec.credentials.certificate.secretRef.name"
 // a mirror, the delta poll is a source of its own.
 func (r *AppRegistrationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	indexer := mgr.GetFieldIndexer()
-	err := indexer.IndexField(context.Background(), &entrav1alpha1.AppRegistration{}, uidIndex,
-		func(o client.Object) []string { return []string{string(o.GetUID())} })
-	if err != nil {
-		return fmt.Errorf("indexing AppRegistrations by UID: %w", err)
-	}
-	err = indexer.IndexField(context.Background(), &entrav1alpha1.AppRegistration{}, certificateSecretIndex,
+	err := indexer.IndexField(context.Background(), &entrav1alpha1.AppRegistration{}, certificateSecretIndex,
 		func(o client.Object) []string {
 			if ref := referencedSecretName(o.(*entrav1alpha1.AppRegistration)); ref != "" {
 				return []string{ref}
@@ -405,7 +400,15 @@ func (r *AppRegistrationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			builder.WithPredicates(certificateSecretEvents())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles), UsePriorityQueue: ptr.To(true)})
 	if r.Mirror != nil {
-		r.delta = &deltaSource{cache: mgr.GetCache(), poller: &mirror.Poller{
+		uids := &uidKeys{}
+		informer, err := mgr.GetCache().GetInformer(context.Background(), &entrav1alpha1.AppRegistration{})
+		if err != nil {
+			return fmt.Errorf("the AppRegistration informer: %w", err)
+		}
+		if _, err := informer.AddEventHandler(uids.handler()); err != nil {
+			return fmt.Errorf("following AppRegistrations by UID: %w", err)
+		}
+		r.delta = &deltaSource{uids: uids, poller: &mirror.Poller{
 			Delta: r.Delta, Store: r.Mirror, Interval: r.DeltaInterval, RetryAfter: min(r.DeltaInterval, deltaRetry),
 		}}
 		b = b.WatchesRawSource(r.delta)

@@ -6,19 +6,13 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
-	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/mirror"
 )
-
-// uidIndex indexes AppRegistrations by metadata.uid in the cache: the delta poll names
-// applications by unique name, which carries the UID of the object that manages them.
-const uidIndex = "metadata.uid"
 
 // deltaSource is where Entra's changes enter the controller. It runs the tenant's delta poll
 // (started with the controller, so only the leader polls) and queues the AppRegistrations whose
@@ -26,7 +20,7 @@ const uidIndex = "metadata.uid"
 // in sync wait here instead of reading Graph one by one: the poll covers them.
 type deltaSource struct {
 	poller *mirror.Poller
-	cache  client.Reader
+	uids   *uidKeys
 
 	mu     sync.Mutex
 	queue  workqueue.TypedRateLimitingInterface[reconcile.Request]
@@ -45,7 +39,7 @@ func (d *deltaSource) Start(ctx context.Context, q workqueue.TypedRateLimitingIn
 	d.mu.Unlock()
 	logger := log.FromContext(ctx).WithName("delta")
 	d.poller.Log = logger
-	d.poller.OnChange = func(names []string) { d.changed(ctx, names) }
+	d.poller.OnChange = d.changed
 	d.poller.OnPrimed = d.release
 	go func() { _ = d.poller.Run(ctx) }()
 	return nil
@@ -78,19 +72,14 @@ func (d *deltaSource) release() {
 
 // changed queues the AppRegistrations that manage the named applications. Drift is a change a user
 // did not ask for: it goes ahead of objects in sync, at the priority of new work.
-func (d *deltaSource) changed(ctx context.Context, uniqueNames []string) {
+func (d *deltaSource) changed(uniqueNames []string) {
 	for _, name := range uniqueNames {
 		uid, ok := desired.UIDFromUniqueName(name)
 		if !ok {
 			continue
 		}
-		var list entrav1alpha1.AppRegistrationList
-		if err := d.cache.List(ctx, &list, client.MatchingFields{uidIndex: uid}); err != nil {
-			log.FromContext(ctx).Error(err, "Finding the AppRegistration of a changed application", "uniqueName", name)
-			continue
-		}
-		for i := range list.Items {
-			addWithPriority(d.queue, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])}, 0)
+		if key, ok := d.uids.lookup(types.UID(uid)); ok {
+			addWithPriority(d.queue, reconcile.Request{NamespacedName: key}, 0)
 		}
 	}
 }
