@@ -35,7 +35,7 @@ import (
 const (
 	// queueSize bounds the events waiting to be written: about 200 bytes each.
 	queueSize = 1000
-	// maxSeries bounds the series table: about 150 bytes an entry.
+	// maxSeries bounds the series table: about 250 bytes an entry, the Event's name included.
 	maxSeries = 4096
 	// seriesWindow is how long a repeat of an event patches the existing Event, as
 	// events.k8s.io defines a series; a later repeat is a new Event.
