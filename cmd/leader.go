@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -14,6 +15,17 @@ import (
 
 // podNameEnv names the pod the manager runs in (the Deployment sets it from the downward API).
 const podNameEnv = "POD_NAME"
+
+// reportingInstance names this replica in the Events it writes: its pod, as in the Lease, or
+// else the hostname (in a pod, the pod's name too).
+func reportingInstance() string {
+	if pod := os.Getenv(podNameEnv); pod != "" {
+		return pod
+	}
+	host, _ := os.Hostname()
+	// The API server refuses an Event without a reportingInstance.
+	return cmp.Or(host, eventsController)
+}
 
 // inClusterNamespaceFile holds the pod's namespace in a cluster.
 const inClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"

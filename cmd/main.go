@@ -48,6 +48,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/controllers"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/eventrecorder"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
@@ -59,6 +60,9 @@ import (
 
 // leaderElectionID names the Lease that replicas of the manager compete for.
 const leaderElectionID = "entra-sso-operator.sso-operator.io"
+
+// eventsController is the reportingController of the operator's Events.
+const eventsController = "entra-sso-operator"
 
 var setupLog = ctrl.Log.WithName("setup")
 
@@ -365,12 +369,18 @@ func setupAppRegistration(mgr ctrl.Manager, cfg config) error {
 		WriteQPS:          cfg.graphWriteQPS, WriteBurst: cfg.graphWriteBurst,
 		WithoutConnections: len(cfg.watchNamespaces) > 0,
 	})
+	// Not mgr.GetEventRecorder: client-go's broadcaster behind it holds every Event and a
+	// goroutine per event through a burst; this one holds a bounded queue and one goroutine.
+	recorder := eventrecorder.New(mgr.GetClient(), mgr.GetScheme(), eventsController, reportingInstance())
+	if err := mgr.Add(recorder); err != nil {
+		return fmt.Errorf("adding the event recorder: %w", err)
+	}
 	r := &controllers.AppRegistrationReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Tenants:                 registry,
 		Cloud:                   c,
-		Recorder:                mgr.GetEventRecorder("entra-sso-operator"),
+		Recorder:                recorder,
 		ResyncPeriod:            cfg.resyncPeriod,
 		ReconcileTimeout:        cfg.reconcileTimeout,
 		MaxConcurrentReconciles: cfg.maxConcurrentReconciles,

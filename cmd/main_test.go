@@ -244,3 +244,18 @@ func TestReadyOnlyOnceTheCachesSynced(t *testing.T) {
 		t.Errorf("not ready with synced caches: %v", err)
 	}
 }
+
+func TestReportingInstanceIsThePodElseTheHost(t *testing.T) {
+	t.Setenv(podNameEnv, "entra-sso-operator-7d9f-abcde")
+	if got := reportingInstance(); got != "entra-sso-operator-7d9f-abcde" {
+		t.Errorf("with %s set: %q, want the pod's name", podNameEnv, got)
+	}
+	t.Setenv(podNameEnv, "")
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip("no hostname:", err)
+	}
+	if got := reportingInstance(); got != host {
+		t.Errorf("without %s: %q, want the hostname %q", podNameEnv, got, host)
+	}
+}

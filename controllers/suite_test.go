@@ -39,6 +39,7 @@ import (
 	"github.com/entra-sso-operator/entra-sso-operator/internal/cloud"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/desired"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/emulator"
+	"github.com/entra-sso-operator/entra-sso-operator/internal/eventrecorder"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/graph/msgraph"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/metrics"
@@ -241,6 +242,11 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 	if o.wrapGraph != nil {
 		operatorGraph = o.wrapGraph(gc)
 	}
+	// The recorder the manager runs, so the tests that read events back exercise it.
+	recorder := eventrecorder.New(mgr.GetClient(), mgr.GetScheme(), "entra-sso-operator", "envtest")
+	if err := mgr.Add(recorder); err != nil {
+		t.Fatal(err)
+	}
 	r := &controllers.AppRegistrationReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
@@ -251,7 +257,7 @@ func startManager(t testing.TB, o managerOptions) (stop func(), gc graph.Client)
 		DeltaInterval:           o.delta,
 		BackstopPeriod:          o.backstop,
 		Cloud:                   serverCloud,
-		Recorder:                mgr.GetEventRecorder("entra-sso-operator"),
+		Recorder:                recorder,
 		ResyncPeriod:            o.resync,
 		ReconcileTimeout:        o.reconcileTimeout,
 		ReplicationWindow:       o.replicationWindow,
