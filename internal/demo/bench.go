@@ -262,6 +262,40 @@ func (m rss) String() string {
 	return fmt.Sprintf("%.0f MiB (%.0f anonymous + %.0f file-backed)", m.total, m.total-m.file, m.file)
 }
 
+// cpuSeconds is the CPU time the manager has used so far (user and system), from /proc/PID/stat;
+// the kernel counts it in clock ticks, 100 a second on Linux.
+func (b *benchRun) cpuSeconds() float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.manager.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may hold spaces: utime and
+	// stime are the 12th and 13th of them.
+	_, rest, _ := strings.Cut(string(data), ") ")
+	fields := strings.Fields(rest)
+	if len(fields) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseFloat(fields[11], 64)
+	system, _ := strconv.ParseFloat(fields[12], 64)
+	return (user + system) / 100
+}
+
+// peakRSSMiB is the most resident memory the manager has had (VmHWM).
+func (b *benchRun) peakRSSMiB() float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.manager.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
 func (b *benchRun) rssMiB() rss {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.manager.cmd.Process.Pid))
 	if err != nil {
@@ -304,6 +338,7 @@ func benchThroughput(ctx context.Context, cfg BenchConfig, out io.Writer) (err e
 	if err != nil {
 		return err
 	}
+	cpu0 := b.cpuSeconds()
 	start := time.Now()
 	if err := b.apply(ctx, "bench-new", "crm", cfg.Objects); err != nil {
 		return err
@@ -313,6 +348,7 @@ func benchThroughput(ctx context.Context, cfg BenchConfig, out io.Writer) (err e
 		return err
 	}
 	elapsed := time.Since(start)
+	cpuBulk := b.cpuSeconds() - cpu0
 	c1, err := b.counters(ctx)
 	if err != nil {
 		return err
@@ -355,7 +391,9 @@ func benchThroughput(ctx context.Context, cfg BenchConfig, out io.Writer) (err e
 	fmt.Fprintf(out, "Graph writes:    %d (%.2f per object), %d answered 429 (%.2f%%)\n", writes, float64(writes)/float64(cfg.Objects), throttled, 100*float64(throttled)/float64(max(writes, 1)))
 	fmt.Fprintf(out, "steady state:    %d Graph calls in %s for %d objects = %.4f per object per hour (writes %d): %v\n",
 		steadyCalls, cfg.SteadyWindow, cfg.Objects, perObjectHour, s1.Writes-s0.Writes, diffOps(s0.ByOperation, s1.ByOperation))
-	fmt.Fprintf(out, "manager RSS:     idle %s; at %d objects %s; after the steady window %s\n", idle, cfg.Objects, rssAtN, rssAfterSteady)
+	fmt.Fprintf(out, "manager RSS:     idle %s; at %d objects %s; after the steady window %s; peak %.0f MiB\n",
+		idle, cfg.Objects, rssAtN, rssAfterSteady, b.peakRSSMiB())
+	fmt.Fprintf(out, "manager CPU:     %.0f s while the %d objects were created (%.2f of a core)\n", cpuBulk, cfg.Objects, cpuBulk/elapsed.Seconds())
 	if len(latencies) > 0 {
 		fmt.Fprintf(out, "apply → Secret:  p50 %s, p99 %s, max %s over %d single objects while %d others were created\n",
 			percentile(latencies, 50), percentile(latencies, 99), latencies[len(latencies)-1], len(latencies), cfg.LatencyBulk)
