@@ -262,10 +262,12 @@ func (m rss) String() string {
 	return fmt.Sprintf("%.0f MiB (%.0f anonymous + %.0f file-backed)", m.total, m.total-m.file, m.file)
 }
 
-// cpuSeconds is the CPU time the manager has used so far (user and system), from /proc/PID/stat;
+func (b *benchRun) cpuSeconds() float64 { return cpuSeconds(b.manager.cmd.Process.Pid) }
+
+// cpuSeconds is the CPU time process pid has used so far (user and system), from /proc/PID/stat;
 // the kernel counts it in clock ticks, 100 a second on Linux.
-func (b *benchRun) cpuSeconds() float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.manager.cmd.Process.Pid))
+func cpuSeconds(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -281,9 +283,11 @@ func (b *benchRun) cpuSeconds() float64 {
 	return (user + system) / 100
 }
 
-// peakRSSMiB is the most resident memory the manager has had (VmHWM).
-func (b *benchRun) peakRSSMiB() float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.manager.cmd.Process.Pid))
+func (b *benchRun) peakRSSMiB() float64 { return peakRSSMiB(b.manager.cmd.Process.Pid) }
+
+// peakRSSMiB is the most resident memory process pid has had (VmHWM).
+func peakRSSMiB(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}

@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"crypto/sha256"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -42,5 +44,21 @@ func TestBenchHelpers(t *testing.T) {
 	}
 	if got := percentile(d[:3], 99); got != 3*time.Second {
 		t.Errorf("p99 of three = %s, want the largest", got)
+	}
+}
+
+func TestTheProcessCountersReadThisProcess(t *testing.T) {
+	before := cpuSeconds(os.Getpid())
+	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); {
+		_ = sha256.Sum256([]byte(deadline.String()))
+	}
+	if after := cpuSeconds(os.Getpid()); after <= before {
+		t.Errorf("CPU seconds %v after 300 ms of work, %v before", after, before)
+	}
+	if peak := peakRSSMiB(os.Getpid()); peak < 1 {
+		t.Errorf("peak RSS %v MiB", peak)
+	}
+	if cpuSeconds(-1) != 0 || peakRSSMiB(-1) != 0 {
+		t.Error("a process that does not exist reads as something")
 	}
 }
