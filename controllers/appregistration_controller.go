@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -353,7 +354,8 @@ func (r *AppRegistrationReconciler) event(obj *entrav1alpha1.AppRegistration, ev
 	}
 	text := fmt.Sprintf(note, args...)
 	if len(text) > maxEventNote {
-		text = text[:maxEventNote-3] + "..."
+		// Cut at a byte, the last character may be split: ToValidUTF8 drops what is left of it.
+		text = strings.ToValidUTF8(text[:maxEventNote-3], "") + "..."
 	}
 	r.Recorder.Eventf(obj, nil, eventType, reason, action, "%s", text)
 }

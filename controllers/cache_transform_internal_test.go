@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"strings"
 	"testing"
+	"unicode/utf8"
 	"unsafe"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
@@ -222,4 +225,21 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// notes records the notes of the events it is given.
+type notes []string
+
+func (n *notes) Eventf(_, _ k8sruntime.Object, _, _, _, note string, args ...any) {
+	*n = append(*n, fmt.Sprintf(note, args...))
+}
+
+func TestALongEventNoteIsCutWithoutSplittingACharacter(t *testing.T) {
+	var got notes
+	r := &AppRegistrationReconciler{Recorder: &got}
+	long := strings.Repeat("é", maxEventNote) // two bytes each: the cut falls inside one
+	r.event(benchAppRegistration(1), corev1.EventTypeWarning, "Failed", "Reconcile", "%s", long)
+	if len(got) != 1 || len(got[0]) > maxEventNote || !utf8.ValidString(got[0]) || !strings.HasSuffix(got[0], "...") {
+		t.Errorf("note of %d bytes, valid UTF-8 %v: %.20q...", len(got[0]), utf8.ValidString(got[0]), got[0])
+	}
 }
