@@ -243,3 +243,31 @@ func TestALongEventNoteIsCutWithoutSplittingACharacter(t *testing.T) {
 		t.Errorf("note of %d bytes, valid UTF-8 %v: %.20q...", len(got[0]), utf8.ValidString(got[0]), got[0])
 	}
 }
+
+func TestOwnSecretWritesAreRememberedOnlyUntilTheirEventArrives(t *testing.T) {
+	var o ownWrites
+	written := outputSecret(t, 1)
+	written.ResourceVersion = "10"
+	stale := written.DeepCopy()
+	stale.ResourceVersion = "9"
+
+	o.note(written)
+	if o.isCurrent(stale) {
+		t.Error("a cached copy older than the operator's write counts as current")
+	}
+	if o.arrived(stale) {
+		t.Error("an event of an older version counts as the operator's own")
+	}
+	if !o.arrived(written) {
+		t.Error("the event of the operator's write is not recognised")
+	}
+	if o.arrived(written) {
+		t.Error("the same write is recognised twice")
+	}
+	// Its event came, the cache has it: nothing is kept for it.
+	n := 0
+	o.versions.Range(func(any, any) bool { n++; return true })
+	if n != 0 || !o.isCurrent(stale) {
+		t.Errorf("%d entries kept after the write's event", n)
+	}
+}

@@ -60,16 +60,19 @@ func certificateSecretEvents() predicate.Funcs {
 	}
 }
 
-// ownWrites remembers the resourceVersion of each Secret the operator last wrote, so the watch
-// event of its own write does not reconcile the object again.
+// ownWrites remembers the resourceVersion of each Secret the operator wrote until the cache has
+// it, so the watch event of its own write does not reconcile the object again, and a reconcile
+// before that event reads the Secret from the API server instead of the stale cache. Once the
+// event came, the cache holds the write and the entry goes: it is kept only for writes in flight,
+// not one per Secret for the operator's lifetime (about 300 bytes each at 5,000 objects).
 type ownWrites struct{ versions sync.Map }
 
 func (o *ownWrites) note(obj client.Object) {
 	o.versions.Store(client.ObjectKeyFromObject(obj), obj.GetResourceVersion())
 }
 
-// isCurrent reports whether obj is at least what the operator last wrote of it: true when it never
-// wrote it, or obj carries the version it wrote.
+// isCurrent reports whether obj is at least what the operator last wrote of it: true when no write
+// of it is in flight, or obj carries the version it wrote.
 func (o *ownWrites) isCurrent(obj client.Object) bool {
 	v, ok := o.versions.Load(client.ObjectKeyFromObject(obj))
 	return !ok || v == obj.GetResourceVersion()
@@ -77,9 +80,10 @@ func (o *ownWrites) isCurrent(obj client.Object) bool {
 
 func (o *ownWrites) forget(obj client.Object) { o.versions.Delete(client.ObjectKeyFromObject(obj)) }
 
-func (o *ownWrites) isOwn(obj client.Object) bool {
-	v, ok := o.versions.Load(client.ObjectKeyFromObject(obj))
-	return ok && v == obj.GetResourceVersion()
+// arrived reports whether a watch event's obj is the operator's own write, and then forgets the
+// write: the informer stores an object before it hands out its event, so the cache has it now.
+func (o *ownWrites) arrived(obj client.Object) bool {
+	return o.versions.CompareAndDelete(client.ObjectKeyFromObject(obj), obj.GetResourceVersion())
 }
 
 // secretEvents lets through what the operator must react to: an owned Secret edited by someone
@@ -87,8 +91,11 @@ func (o *ownWrites) isOwn(obj client.Object) bool {
 // AppRegistrations' own list covers), and so are updates with the version it wrote.
 func (r *AppRegistrationReconciler) secretEvents() predicate.Funcs {
 	return predicate.Funcs{
-		CreateFunc: func(event.CreateEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool { return !r.secretWrites.isOwn(e.ObjectNew) },
+		CreateFunc: func(e event.CreateEvent) bool {
+			r.secretWrites.arrived(e.Object)
+			return false
+		},
+		UpdateFunc: func(e event.UpdateEvent) bool { return !r.secretWrites.arrived(e.ObjectNew) },
 		DeleteFunc: func(e event.DeleteEvent) bool {
 			r.secretWrites.forget(e.Object)
 			return true

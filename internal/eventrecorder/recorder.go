@@ -35,8 +35,10 @@ import (
 const (
 	// queueSize bounds the events waiting to be written: about 200 bytes each.
 	queueSize = 1000
-	// maxSeries bounds the series table: about 250 bytes an entry, the Event's name included.
-	maxSeries = 4096
+	// maxSeries bounds the series table: about 250 bytes an entry, the Event's name included. A
+	// series only matters for an event that repeats within seriesWindow (a warning at each retry);
+	// 1,024 distinct events in between evict it, and its next repeat is then a new Event.
+	maxSeries = 1024
 	// seriesWindow is how long a repeat of an event patches the existing Event, as
 	// events.k8s.io defines a series; a later repeat is a new Event.
 	seriesWindow = 6 * time.Minute
