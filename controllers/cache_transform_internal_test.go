@@ -259,10 +259,10 @@ func TestOwnSecretWritesAreRememberedOnlyUntilTheirEventArrives(t *testing.T) {
 		t.Error("an event of an older version counts as the operator's own")
 	}
 	if !o.arrived(written) {
-		t.Error("the event of the operator's write is not recognised")
+		t.Error("the event of the operator's write is not recognized")
 	}
 	if o.arrived(written) {
-		t.Error("the same write is recognised twice")
+		t.Error("the same write is recognized twice")
 	}
 	// Its event came, the cache has it: nothing is kept for it.
 	n := 0
