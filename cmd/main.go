@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	goruntime "runtime"
 	"strings"
 	"time"
 
@@ -510,6 +511,16 @@ func run(cfg config) error {
 	return nil
 }
 
+// memProfileRate is the heap profile's sampling rate: none without the pprof endpoint. Nobody can
+// read the profile then, and recording it costs a stack walk per sampled allocation and a table
+// of every stack seen (2 MiB at 5,000 AppRegistrations).
+func memProfileRate(pprofAddr string, rate int) int {
+	if pprofAddr == "" || pprofAddr == "0" {
+		return 0
+	}
+	return rate
+}
+
 func main() {
 	// flag.CommandLine exits on its own for -h and for bad flags.
 	cfg, err := parseFlags(flag.CommandLine, os.Args[1:])
@@ -518,6 +529,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&cfg.zap)))
+	goruntime.MemProfileRate = memProfileRate(cfg.pprofAddr, goruntime.MemProfileRate)
 
 	if err := run(cfg); err != nil {
 		setupLog.Error(err, "manager exited with an error")

@@ -34,6 +34,7 @@ func transformAppRegistration(in any) (any, error) {
 			obj.Annotations = nil
 		}
 	}
+	obj.APIVersion, obj.Kind = intern(obj.APIVersion), intern(obj.Kind)
 	internMeta(&obj.ObjectMeta)
 	obj.Status.TenantID = intern(obj.Status.TenantID)
 	for i := range obj.Status.Conditions {
