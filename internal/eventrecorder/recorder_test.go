@@ -176,40 +176,42 @@ func TestEventsThatDifferAreSeparateEvents(t *testing.T) {
 	}
 }
 
-func TestARepeatAfterTheSeriesWindowIsANewEvent(t *testing.T) {
-	c := fake.NewClientBuilder().WithScheme(scheme.Scheme).Build()
+// readyOnce is a recorder that has written one Ready event about obj, and how to record it again.
+func readyOnce(t *testing.T) (c client.Client, clk *clocktesting.FakeClock, again func()) {
+	c = fake.NewClientBuilder().WithScheme(scheme.Scheme).Build()
 	r, clk := newTestRecorder(t, c)
 	obj := configMap("espocrm")
-	r.Eventf(obj, nil, corev1.EventTypeNormal, "Ready", "Reconcile", "ready")
-	drain(r)
+	again = func() {
+		r.Eventf(obj, nil, corev1.EventTypeNormal, "Ready", "Reconcile", "ready")
+		drain(r)
+	}
+	again()
+	return c, clk, again
+}
+
+func TestARepeatAfterTheSeriesWindowIsANewEvent(t *testing.T) {
+	c, clk, again := readyOnce(t)
 	clk.Step(seriesWindow)
-	r.Eventf(obj, nil, corev1.EventTypeNormal, "Ready", "Reconcile", "ready")
-	drain(r)
+	again()
 	if events := listEvents(t, c); len(events) != 2 || events[0].Series != nil || events[1].Series != nil {
 		t.Errorf("events %+v, want two without a series", events)
 	}
 }
 
 func TestARepeatOfAnExpiredEventCreatesItAgain(t *testing.T) {
-	c := fake.NewClientBuilder().WithScheme(scheme.Scheme).Build()
-	r, clk := newTestRecorder(t, c)
-	obj := configMap("espocrm")
-	r.Eventf(obj, nil, corev1.EventTypeNormal, "Ready", "Reconcile", "ready")
-	drain(r)
+	c, clk, again := readyOnce(t)
 	first := listEvents(t, c)[0]
 	if err := c.Delete(context.Background(), &first); err != nil {
 		t.Fatal(err)
 	}
 	clk.Step(time.Second)
-	r.Eventf(obj, nil, corev1.EventTypeNormal, "Ready", "Reconcile", "ready")
-	drain(r)
+	again()
 	events := listEvents(t, c)
 	if len(events) != 1 || events[0].Name == first.Name || events[0].Note != "ready" || events[0].Series == nil || events[0].Series.Count != 2 {
 		t.Fatalf("events %+v, want a new one carrying the series of 2", events)
 	}
 	// The series goes on in the new Event.
-	r.Eventf(obj, nil, corev1.EventTypeNormal, "Ready", "Reconcile", "ready")
-	drain(r)
+	again()
 	if events := listEvents(t, c); len(events) != 1 || events[0].Series.Count != 3 {
 		t.Errorf("events %+v, want the new one with a series of 3", events)
 	}
