@@ -331,9 +331,27 @@ func TestResyncOfAnObjectInSyncMakesNoWrite(t *testing.T) {
 	}
 	obj := waitReady(t, client.ObjectKeyFromObject(in))
 	waitIdle(t) // every follow-up reconcile of the create is done
+	secretKey := client.ObjectKey{Namespace: ns, Name: obj.SecretName()}
+	secretBefore := &corev1.Secret{}
+	if err := k8sClient.Get(ctx, secretKey, secretBefore); err != nil {
+		t.Fatal(err)
+	}
 
 	const resyncs = 5
+	logStart := len(logs.String())
 	c := resyncAndCount(t, obj, resyncs, "servicePrincipal.get")
+	// Nor a Kubernetes write: the Secret is as it was, and no update was even sent (the API server
+	// answers an update that changes nothing without a new resourceVersion, so the log tells).
+	secretAfter := &corev1.Secret{}
+	if err := k8sClient.Get(ctx, secretKey, secretAfter); err != nil {
+		t.Fatal(err)
+	}
+	if secretAfter.ResourceVersion != secretBefore.ResourceVersion {
+		t.Errorf("%d resyncs of an object in sync wrote its Secret (resourceVersion %s, then %s)", resyncs, secretBefore.ResourceVersion, secretAfter.ResourceVersion)
+	}
+	if during := logs.String()[logStart:]; strings.Contains(during, "updated Secret "+secretKey.Name) {
+		t.Errorf("%d resyncs of an object in sync sent updates of its Secret", resyncs)
+	}
 	t.Logf("in-sync resync: %.1f Graph reads, %.1f Graph writes per reconcile (%v)",
 		float64(c.Reads)/resyncs, float64(c.Writes)/resyncs, c.ByOperation)
 	if c.Writes != 0 {

@@ -66,6 +66,8 @@ func transformSecret(in any) (any, error) {
 
 // trimOutputSecret gives an output Secret the form the cache holds it in (transformSecret); the
 // reconciler does the same to a Secret it reads from the API server, so it compares one form only.
+// Only to a Secret as stored: the hash is of the data it is given, and a trimmed Secret's is not
+// the Secret's.
 func trimOutputSecret(secret *corev1.Secret) {
 	if secret.Type == corev1.SecretTypeTLS || !controlledByAppRegistration(secret) {
 		return

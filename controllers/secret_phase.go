@@ -68,6 +68,8 @@ func (r *AppRegistrationReconciler) ownedSecret(ctx context.Context, obj *entrav
 		// wrote after it): the credentials decided from it must come from what is really stored.
 		fresh := &corev1.Secret{}
 		if err = r.apiReader().Get(ctx, key, fresh); err == nil {
+			// Given the form the cache holds Secrets in, so there is one form to compare.
+			trimOutputSecret(fresh)
 			secret = fresh
 			r.secretWrites.note(fresh)
 		}
@@ -76,7 +78,9 @@ func (r *AppRegistrationReconciler) ownedSecret(ctx context.Context, obj *entrav
 		// The cache holds only Secrets with the operator's label. One of this name without it (the
 		// label removed, or someone else's Secret) must still be seen before credentials are made
 		// for it: a credential whose Secret cannot be written would only be made to be removed.
-		err = r.apiReader().Get(ctx, key, secret)
+		if err = r.apiReader().Get(ctx, key, secret); err == nil {
+			trimOutputSecret(secret)
+		}
 	}
 	switch {
 	case apierrors.IsNotFound(err):
@@ -86,9 +90,6 @@ func (r *AppRegistrationReconciler) ownedSecret(ctx context.Context, obj *entrav
 	case !metav1.IsControlledBy(secret, obj):
 		return nil, &secretConflictError{name: name}
 	}
-	// One form whichever way it was read: a Secret from the API server is trimmed as the cache
-	// trims its copies (a no-op on those).
-	trimOutputSecret(secret)
 	return secret, nil
 }
 
