@@ -169,7 +169,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (config, error) {
 		"Writes per second the operator sends to Microsoft Graph per tenant.")
 	fs.IntVar(&cfg.graphWriteBurst, "graph-write-burst", 20,
 		"Burst of writes the operator may send to Microsoft Graph per tenant.")
-	fs.IntVar(&cfg.maxConcurrentReconciles, "max-concurrent-reconciles", 16,
+	fs.IntVar(&cfg.maxConcurrentReconciles, "max-concurrent-reconciles", 8,
 		"How many AppRegistrations are reconciled in parallel.")
 	fs.DurationVar(&cfg.graphTimeout, "graph-timeout", msgraph.DefaultRequestTimeout,
 		"How long one Microsoft Graph request may take, retries included.")
