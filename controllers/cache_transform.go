@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	entrav1alpha1 "github.com/entra-sso-operator/entra-sso-operator/api/v1alpha1"
 	"github.com/entra-sso-operator/entra-sso-operator/internal/secretdata"
@@ -84,12 +85,8 @@ func controlledByAppRegistration(obj metav1.Object) bool {
 	return ref != nil && ref.Kind == "AppRegistration" && ref.APIVersion == entrav1alpha1.GroupVersion.String()
 }
 
-func stripManagedFields(in any) (any, error) {
-	if obj, ok := in.(metav1.Object); ok {
-		obj.SetManagedFields(nil)
-	}
-	return in, nil
-}
+// stripManagedFields is the default transform, for what is not the type a transform expects.
+var stripManagedFields = cache.TransformStripManagedFields()
 
 // internMeta shares the strings objects repeat: the namespace, label and annotation keys and
 // values, finalizers and owner references' kinds. Values unique to an object (names, UIDs, key IDs)
